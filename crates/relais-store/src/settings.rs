@@ -1,0 +1,40 @@
+//! Instance-wide key/value settings (setup state, first-start token).
+
+use sqlx::Row;
+
+use crate::{Result, Store};
+
+impl Store {
+    pub async fn get_setting(&self, key: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT value FROM instance_settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    pub async fn set_setting(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        key: &str,
+        value: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO instance_settings (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_setting(&self, conn: &mut sqlx::AnyConnection, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM instance_settings WHERE key = $1")
+            .bind(key)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
