@@ -90,8 +90,13 @@ impl Store {
     }
 
     pub async fn count_users(&self) -> Result<i64> {
+        let mut conn = self.pool.acquire().await?;
+        self.count_users_in(&mut conn).await
+    }
+
+    pub async fn count_users_in(&self, conn: &mut sqlx::AnyConnection) -> Result<i64> {
         let row = sqlx::query("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
+            .fetch_one(conn)
             .await?;
         Ok(row.try_get(0)?)
     }

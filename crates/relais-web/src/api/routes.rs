@@ -1,0 +1,277 @@
+//! JSON API handlers: extract, call the same services as the pages, serialise.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use relais_domain::Permission;
+use relais_store::audit::AuditFilter;
+use relais_store::workspaces::Membership;
+use serde_json::{json, Value};
+
+use super::{ApiJson, OPENAPI};
+use crate::auth::{ApiMember, ApiUser};
+use crate::service::accounts;
+use crate::service::workspaces::{self as ws, WorkspaceForm};
+use crate::{AppError, AppState};
+
+type ApiResult = Result<Response, AppError>;
+
+pub async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+fn ws_json(m: &Membership) -> Value {
+    let w = &m.workspace;
+    json!({"id": w.id, "name": w.name, "time_zone": w.time_zone, "lang": w.lang, "archived_at": w.archived_at, "created_at": w.created_at, "role": m.role})
+}
+
+pub async fn me(u: ApiUser) -> ApiResult {
+    Ok(Json(&u.user).into_response())
+}
+
+pub async fn list_workspaces(State(state): State<AppState>, u: ApiUser) -> ApiResult {
+    let list: Vec<Value> = state
+        .store
+        .memberships(u.user.id)
+        .await?
+        .iter()
+        .map(ws_json)
+        .collect();
+    Ok(Json(json!({ "workspaces": list })).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct WsBody {
+    name: Option<String>,
+    time_zone: Option<String>,
+    lang: Option<String>,
+}
+
+pub async fn create_workspace(
+    State(state): State<AppState>,
+    u: ApiUser,
+    ApiJson(b): ApiJson<WsBody>,
+) -> ApiResult {
+    let f = WorkspaceForm {
+        name: b.name.as_deref().unwrap_or(""),
+        time_zone: b.time_zone.as_deref().unwrap_or("UTC"),
+        lang: b.lang.as_deref().unwrap_or(u.t.lang()),
+    };
+    let w = ws::create(&state, &u.user, f).await?;
+    let m = state.store.membership(u.user.id, w.id).await?;
+    Ok((StatusCode::CREATED, Json(ws_json(&m))).into_response())
+}
+
+pub async fn get_workspace(m: ApiMember) -> ApiResult {
+    Ok(Json(ws_json(&m.m)).into_response())
+}
+
+pub async fn update_workspace(
+    State(state): State<AppState>,
+    m: ApiMember,
+    ApiJson(b): ApiJson<WsBody>,
+) -> ApiResult {
+    let w = &m.m.workspace;
+    let f = WorkspaceForm {
+        name: b.name.as_deref().unwrap_or(&w.name),
+        time_zone: b.time_zone.as_deref().unwrap_or(&w.time_zone),
+        lang: b.lang.as_deref().unwrap_or(w.lang.as_str()),
+    };
+    ws::update(&state, &m.user, &m.m, f).await?;
+    Ok(Json(ws_json(&state.store.membership(m.user.id, w.id).await?)).into_response())
+}
+
+pub async fn archive(State(state): State<AppState>, m: ApiMember) -> ApiResult {
+    ws::set_archived(&state, &m.user, &m.m, true).await?;
+    Ok(Json(ws_json(
+        &state.store.membership(m.user.id, m.m.workspace.id).await?,
+    ))
+    .into_response())
+}
+
+pub async fn unarchive(State(state): State<AppState>, m: ApiMember) -> ApiResult {
+    ws::set_archived(&state, &m.user, &m.m, false).await?;
+    Ok(Json(ws_json(
+        &state.store.membership(m.user.id, m.m.workspace.id).await?,
+    ))
+    .into_response())
+}
+
+pub async fn list_members(State(state): State<AppState>, m: ApiMember) -> ApiResult {
+    Ok(Json(json!({ "members": state.store.members(m.m.workspace.id).await? })).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct RoleBody {
+    role: Option<String>,
+}
+
+pub async fn change_role(
+    State(state): State<AppState>,
+    m: ApiMember,
+    Path((_, uid)): Path<(i64, i64)>,
+    ApiJson(b): ApiJson<RoleBody>,
+) -> ApiResult {
+    ws::change_role(&state, &m.user, &m.m, uid, b.role.as_deref().unwrap_or("")).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn remove_member(
+    State(state): State<AppState>,
+    m: ApiMember,
+    Path((_, uid)): Path<(i64, i64)>,
+) -> ApiResult {
+    ws::remove_member(&state, &m.user, &m.m, uid).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn list_invitations(State(state): State<AppState>, m: ApiMember) -> ApiResult {
+    m.require(Permission::ManageMembers)?;
+    Ok(
+        Json(json!({ "invitations": state.store.pending_invitations(m.m.workspace.id).await? }))
+            .into_response(),
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct InviteBody {
+    email: Option<String>,
+    role: Option<String>,
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    m: ApiMember,
+    ApiJson(b): ApiJson<InviteBody>,
+) -> ApiResult {
+    let id = ws::invite(
+        &state,
+        &m.user,
+        &m.m,
+        b.email.as_deref().unwrap_or(""),
+        b.role.as_deref().unwrap_or(""),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "email_sent_to_log": !state.mailer.is_configured() })),
+    )
+        .into_response())
+}
+
+pub async fn revoke_invitation(
+    State(state): State<AppState>,
+    m: ApiMember,
+    Path((_, id)): Path<(i64, i64)>,
+) -> ApiResult {
+    ws::revoke_invitation(&state, &m.user, &m.m, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct AuditQuery {
+    action: Option<String>,
+    actor: Option<String>,
+    from: Option<i64>,
+    to: Option<i64>,
+    limit: Option<i64>,
+    format: Option<String>,
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    m: ApiMember,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult {
+    m.require(Permission::ViewAudit)?;
+    let f = AuditFilter {
+        action: q.action,
+        actor: q.actor,
+        from: q.from,
+        to: q.to,
+        limit: q.limit,
+    };
+    let entries = state.store.list_audit(m.m.workspace.id, &f).await?;
+    if q.format.as_deref() == Some("csv") {
+        return Ok((
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            super::audit_csv(&entries),
+        )
+            .into_response());
+    }
+    Ok(Json(json!({ "entries": entries })).into_response())
+}
+
+pub async fn list_tokens(State(state): State<AppState>, u: ApiUser) -> ApiResult {
+    Ok(Json(json!({ "tokens": state.store.list_api_tokens(u.user.id).await? })).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct NameBody {
+    name: Option<String>,
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    u: ApiUser,
+    ApiJson(b): ApiJson<NameBody>,
+) -> ApiResult {
+    let (clear, t) =
+        accounts::create_api_token(&state, &u.user, b.name.as_deref().unwrap_or("")).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "token": clear, "id": t.id, "name": t.name })),
+    )
+        .into_response())
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    u: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    state.store.revoke_api_token(u.user.id, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct JobsQuery {
+    state: Option<String>,
+}
+
+fn admin(u: &ApiUser) -> Result<(), AppError> {
+    if u.user.is_admin {
+        Ok(())
+    } else {
+        Err(AppError::not_found())
+    }
+}
+
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    u: ApiUser,
+    Query(q): Query<JobsQuery>,
+) -> ApiResult {
+    admin(&u)?;
+    let st = q.state.unwrap_or_else(|| "dead".into());
+    if !["queued", "running", "dead", "done"].contains(&st.as_str()) {
+        return Err(AppError::bad_request(
+            "state",
+            relais_domain::Code::InvalidValue,
+        ));
+    }
+    let jobs = state.store.list_jobs(&st, 200).await?;
+    Ok(Json(json!({ "stats": state.store.queue_stats().await?, "jobs": jobs })).into_response())
+}
+
+pub async fn retry_job(
+    State(state): State<AppState>,
+    u: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    admin(&u)?;
+    state.store.retry_dead_job(id).await?;
+    accounts::wake(&state);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

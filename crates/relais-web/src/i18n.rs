@@ -1,0 +1,341 @@
+//! French and English, complete. Every string of the interface has both translations in the
+//! table below (the macro makes a missing one a compile error), and error messages say what
+//! is wrong and what to do, per field.
+
+use axum::http::HeaderMap;
+use chrono::{Datelike, TimeZone, Timelike};
+use relais_domain::{Code, Lang};
+
+pub const LANG_COOKIE: &str = "relais_lang";
+
+/// The visitor's language: the `relais_lang` cookie (set from the user's preference at login
+/// and when it changes), then `Accept-Language`, then English.
+pub fn lang_of_request(headers: &HeaderMap) -> Lang {
+    crate::auth::cookie(headers, LANG_COOKIE)
+        .and_then(|v| Lang::parse(&v))
+        .or_else(|| {
+            headers
+                .get(axum::http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+macro_rules! table {
+    ($($key:literal => $en:literal, $fr:literal;)*) => {
+        fn lookup(key: &str, lang: Lang) -> Option<&'static str> {
+            Some(match (key, lang) {
+                $(($key, Lang::En) => $en, ($key, Lang::Fr) => $fr,)*
+                _ => return None,
+            })
+        }
+        #[cfg(test)]
+        pub const KEYS: &[&str] = &[$($key),*];
+    };
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Tr(pub Lang);
+
+impl Tr {
+    /// The translation of `key`; a missing key shows as `⟦key⟧` so tests catch it.
+    pub fn t(&self, key: &str) -> &'static str {
+        lookup(key, self.0).unwrap_or_else(|| {
+            tracing::warn!(key, "missing translation");
+            Box::leak(format!("⟦{key}⟧").into_boxed_str())
+        })
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.0.as_str()
+    }
+
+    /// Label of a form/API field, for messages.
+    pub fn field(&self, field: &str) -> &'static str {
+        lookup(&format!("field.{field}"), self.0).unwrap_or(match self.0 {
+            Lang::En => "This field",
+            Lang::Fr => "Ce champ",
+        })
+    }
+
+    /// A message for an error code, naming the field when there is one.
+    pub fn code(&self, code: Code, field: Option<&str>) -> String {
+        let msg = lookup(&format!("err.{}", code.as_str()), self.0)
+            .unwrap_or_else(|| self.t("err.internal"));
+        match field {
+            Some(f) => msg.replace("{field}", self.field(f)),
+            None => msg.replace(
+                "{field}",
+                match self.0 {
+                    Lang::En => "This value",
+                    Lang::Fr => "Cette valeur",
+                },
+            ),
+        }
+    }
+
+    /// A date and time in the given zone, as each language writes it:
+    /// « lun. 24 nov. 2026, 09 h 30 » / "Mon, Nov 24, 2026, 9:30 AM".
+    pub fn datetime(&self, ms: impl std::borrow::Borrow<i64>, tz: &str) -> String {
+        let ms = *ms.borrow();
+        let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+        let Some(d) = tz.timestamp_millis_opt(ms).single() else {
+            return String::new();
+        };
+        let wd = d.weekday().num_days_from_monday() as usize;
+        let mo = d.month0() as usize;
+        match self.0 {
+            Lang::Fr => {
+                const J: [&str; 7] = ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."];
+                const M: [&str; 12] = [
+                    "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
+                    "oct.", "nov.", "déc.",
+                ];
+                format!(
+                    "{} {} {} {}, {:02}\u{a0}h\u{a0}{:02}",
+                    J[wd],
+                    d.day(),
+                    M[mo],
+                    d.year(),
+                    d.hour(),
+                    d.minute()
+                )
+            }
+            Lang::En => {
+                const D: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+                const M: [&str; 12] = [
+                    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                    "Dec",
+                ];
+                let (pm, h) = d.hour12();
+                format!(
+                    "{}, {} {}, {}, {}:{:02} {}",
+                    D[wd],
+                    M[mo],
+                    d.day(),
+                    d.year(),
+                    h,
+                    d.minute(),
+                    if pm { "PM" } else { "AM" }
+                )
+            }
+        }
+    }
+
+    pub fn lang_name(&self, l: impl std::borrow::Borrow<Lang>) -> &'static str {
+        self.t(&format!("lang.{}", l.borrow().as_str()))
+    }
+
+    pub fn role(&self, role: &relais_domain::Role) -> &'static str {
+        self.t(&format!("role.{}", role.as_str()))
+    }
+}
+
+table! {
+    "app.name" => "relais", "relais";
+    "app.tagline" => "Community management, calm and checked.", "Le community management, serein et vérifié.";
+    "nav.main" => "Main navigation", "Navigation principale";
+    "nav.workspaces" => "Workspaces", "Espaces";
+    "nav.switch" => "Switch workspace", "Changer d’espace";
+    "nav.settings" => "Settings", "Paramètres";
+    "nav.profile" => "Profile", "Profil";
+    "nav.tokens" => "API tokens", "Jetons d’API";
+    "nav.members" => "Members", "Membres";
+    "nav.audit" => "Audit log", "Journal d’audit";
+    "nav.workspace" => "Workspace", "Espace";
+    "nav.jobs" => "Background jobs", "Tâches de fond";
+    "nav.logout" => "Sign out", "Se déconnecter";
+    "nav.skip" => "Skip to content", "Aller au contenu";
+    "action.save" => "Save", "Enregistrer";
+    "action.create" => "Create", "Créer";
+    "action.cancel" => "Cancel", "Annuler";
+    "action.remove" => "Remove", "Retirer";
+    "action.revoke" => "Revoke", "Révoquer";
+    "action.retry" => "Retry", "Relancer";
+    "action.filter" => "Filter", "Filtrer";
+    "action.export_csv" => "Export CSV", "Exporter en CSV";
+    "action.archive" => "Archive", "Archiver";
+    "action.unarchive" => "Restore", "Restaurer";
+    "action.invite" => "Send invitation", "Envoyer l’invitation";
+    "action.continue" => "Continue", "Continuer";
+    "field.email" => "Email", "E-mail";
+    "field.password" => "Password", "Mot de passe";
+    "field.password_confirm" => "Confirm password", "Confirmer le mot de passe";
+    "field.current_password" => "Current password", "Mot de passe actuel";
+    "field.name" => "Name", "Nom";
+    "field.workspace_name" => "Workspace name", "Nom de l’espace";
+    "field.time_zone" => "Time zone", "Fuseau horaire";
+    "field.lang" => "Language", "Langue";
+    "field.role" => "Role", "Rôle";
+    "field.token_name" => "Token name", "Nom du jeton";
+    "field.code" => "Code", "Code";
+    "field.token" => "Link", "Lien";
+    "field.user_id" => "Member", "Membre";
+    "field.action" => "Action", "Action";
+    "field.actor" => "Who", "Qui";
+    "field.from" => "From", "Du";
+    "field.to" => "To", "Au";
+    "field.body" => "Request body", "Corps de la requête";
+    "role.owner" => "Owner", "Propriétaire";
+    "role.manager" => "Manager", "Responsable";
+    "role.editor" => "Editor", "Rédacteur";
+    "role.contributor" => "Contributor", "Contributeur";
+    "role.approver" => "Approver", "Valideur";
+    "role.client" => "Client", "Client";
+    "lang.en" => "English", "Anglais";
+    "lang.fr" => "French", "Français";
+    "lang.auto" => "Browser language", "Langue du navigateur";
+    "err.required" => "{field} is required: fill it in.", "{field} est obligatoire : remplissez-le.";
+    "err.too_short" => "{field} is too short: use at least 10 characters.", "{field} est trop court : au moins 10 caractères.";
+    "err.too_long" => "{field} is too long: shorten it.", "{field} est trop long : raccourcissez-le.";
+    "err.invalid_email" => "{field} is not a valid address: write it like name@example.com.", "{field} n’est pas une adresse valide : écrivez-la comme nom@exemple.fr.";
+    "err.invalid_time_zone" => "{field} is not a known time zone: pick one like Europe/Paris.", "{field} n’est pas un fuseau connu : choisissez par exemple Europe/Paris.";
+    "err.invalid_lang" => "{field} must be French or English.", "{field} doit être français ou anglais.";
+    "err.invalid_role" => "{field} is not a role: pick owner, manager, editor, contributor, approver or client.", "{field} n’est pas un rôle : choisissez propriétaire, responsable, rédacteur, contributeur, valideur ou client.";
+    "err.invalid_value" => "{field} contains characters that are not allowed: remove control characters.", "{field} contient des caractères interdits : retirez les caractères de contrôle.";
+    "err.password_mismatch" => "{field} does not match the password: type the same password twice.", "{field} ne correspond pas : saisissez deux fois le même mot de passe.";
+    "err.duplicate_email" => "{field} is already used by an account: sign in, or reset its password.", "{field} est déjà utilisé par un compte : connectez-vous ou réinitialisez son mot de passe.";
+    "err.already_member" => "This person is already a member of the workspace.", "Cette personne est déjà membre de l’espace.";
+    "err.wrong_password" => "Wrong email or password: check both and try again.", "E-mail ou mot de passe incorrect : vérifiez-les et réessayez.";
+    "err.totp_required" => "Enter the 6-digit code from your authenticator app.", "Saisissez le code à 6 chiffres de votre application d’authentification.";
+    "err.totp_invalid" => "This code is wrong or expired: enter the current code from your app.", "Ce code est faux ou expiré : saisissez le code actuel de votre application.";
+    "err.invitation_expired" => "This invitation has expired: ask for a new one.", "Cette invitation a expiré : demandez-en une nouvelle.";
+    "err.invitation_used" => "This invitation was already used or revoked: sign in, or ask for a new one.", "Cette invitation a déjà servi ou a été révoquée : connectez-vous ou demandez-en une nouvelle.";
+    "err.token_invalid" => "This link is not valid: request a new one.", "Ce lien n’est pas valide : demandez-en un nouveau.";
+    "err.token_expired" => "This link has expired: request a new one.", "Ce lien a expiré : demandez-en un nouveau.";
+    "err.setup_done" => "relais is already set up: sign in.", "relais est déjà configuré : connectez-vous.";
+    "err.last_owner" => "A workspace needs at least one owner: make someone else owner first.", "Un espace doit garder au moins un propriétaire : nommez-en d’abord un autre.";
+    "err.archived" => "This workspace is archived: restore it to change it.", "Cet espace est archivé : restaurez-le pour le modifier.";
+    "err.unauthenticated" => "Sign in first.", "Connectez-vous d’abord.";
+    "err.forbidden" => "Your role does not allow this: ask a manager of the workspace.", "Votre rôle ne le permet pas : demandez à un responsable de l’espace.";
+    "err.not_found" => "Nothing here: check the address.", "Rien ici : vérifiez l’adresse.";
+    "err.csrf" => "This form expired: reload the page and send it again.", "Ce formulaire a expiré : rechargez la page et renvoyez-le.";
+    "err.rate_limited" => "Too many failed attempts: wait 15 minutes, or reset your password.", "Trop d’essais manqués : attendez 15 minutes ou réinitialisez votre mot de passe.";
+    "err.conflict" => "This changed meanwhile: reload the page and try again.", "Cela a changé entre-temps : rechargez la page et réessayez.";
+    "err.bad_request" => "{field} could not be read: send valid JSON or form data.", "{field} est illisible : envoyez du JSON ou un formulaire valide.";
+    "err.unavailable" => "The database is unreachable right now: try again in a moment.", "La base de données est injoignable : réessayez dans un instant.";
+    "err.internal" => "Something went wrong on our side: try again; the error is in the server log.", "Un problème est survenu de notre côté : réessayez ; l’erreur est dans le journal du serveur.";
+    "error.title" => "Error", "Erreur";
+    "error.back" => "Back to my workspaces", "Retour à mes espaces";
+    "setup.title" => "Set up relais", "Configurer relais";
+    "setup.intro" => "Create the owner account of this relais. This page works once, with the link printed at start-up.", "Créez le compte propriétaire de ce relais. Cette page ne sert qu’une fois, avec le lien affiché au démarrage.";
+    "setup.submit" => "Create the owner account", "Créer le compte propriétaire";
+    "login.title" => "Sign in", "Connexion";
+    "login.submit" => "Sign in", "Se connecter";
+    "login.forgot" => "Forgot your password?", "Mot de passe oublié ?";
+    "login.totp_title" => "Two-step verification", "Vérification en deux étapes";
+    "login.totp_help" => "Open your authenticator app and enter the 6-digit code for relais.", "Ouvrez votre application d’authentification et saisissez le code à 6 chiffres de relais.";
+    "forgot.title" => "Reset your password", "Réinitialiser le mot de passe";
+    "forgot.help" => "Enter your email: if an account uses it, we send a link valid for one hour.", "Saisissez votre e-mail : si un compte l’utilise, nous envoyons un lien valable une heure.";
+    "forgot.submit" => "Send the link", "Envoyer le lien";
+    "forgot.sent" => "If an account uses this address, a reset link is on its way.", "Si un compte utilise cette adresse, un lien de réinitialisation est en route.";
+    "forgot.no_smtp" => "No email server is configured: the administrator finds the link in the relais log.", "Aucun serveur d’e-mail n’est configuré : l’administrateur trouve le lien dans le journal de relais.";
+    "reset.title" => "Choose a new password", "Choisir un nouveau mot de passe";
+    "reset.submit" => "Set the password", "Définir le mot de passe";
+    "reset.done" => "Your password is changed. Sign in with it.", "Votre mot de passe est changé. Connectez-vous avec.";
+    "home.title" => "Your workspaces", "Vos espaces";
+    "home.empty" => "No workspace yet. Create one per brand or client.", "Aucun espace pour l’instant. Créez-en un par marque ou client.";
+    "home.new" => "New workspace", "Nouvel espace";
+    "home.archived" => "archived", "archivé";
+    "ws.settings_title" => "Workspace settings", "Paramètres de l’espace";
+    "ws.saved" => "Saved.", "Enregistré.";
+    "ws.archive_help" => "An archived workspace stays readable but nothing in it changes or publishes.", "Un espace archivé reste consultable mais rien n’y change ni n’y est publié.";
+    "ws.archived_banner" => "This workspace is archived.", "Cet espace est archivé.";
+    "ws.overview" => "Overview", "Vue d’ensemble";
+    "ws.your_role" => "Your role", "Votre rôle";
+    "members.title" => "Members", "Membres";
+    "members.invite" => "Invite someone", "Inviter quelqu’un";
+    "members.pending" => "Pending invitations", "Invitations en attente";
+    "members.expires" => "expires", "expire le";
+    "members.since" => "Member since", "Membre depuis";
+    "members.invited" => "Invitation sent.", "Invitation envoyée.";
+    "members.invited_log" => "No email server is configured: the invitation link is in the relais log.", "Aucun serveur d’e-mail n’est configuré : le lien d’invitation est dans le journal de relais.";
+    "invite.title" => "Join a workspace", "Rejoindre un espace";
+    "invite.intro" => "You are invited to join", "Vous êtes invité à rejoindre";
+    "invite.as" => "as", "en tant que";
+    "invite.create_account" => "Create your account to accept.", "Créez votre compte pour accepter.";
+    "invite.signed_in_as" => "You are signed in as", "Vous êtes connecté en tant que";
+    "invite.accept" => "Accept the invitation", "Accepter l’invitation";
+    "invite.other_account" => "This invitation is for another address: sign out first, then open the link again.", "Cette invitation est destinée à une autre adresse : déconnectez-vous puis rouvrez le lien.";
+    "invite.existing_account" => "An account already uses this address: sign in to accept.", "Un compte utilise déjà cette adresse : connectez-vous pour accepter.";
+    "audit.title" => "Audit log", "Journal d’audit";
+    "audit.empty" => "No entry matches.", "Aucune entrée ne correspond.";
+    "audit.when" => "When", "Quand";
+    "audit.before" => "Before", "Avant";
+    "audit.after" => "After", "Après";
+    "audit.target" => "What", "Quoi";
+    "profile.title" => "Your profile", "Votre profil";
+    "profile.password" => "Change password", "Changer de mot de passe";
+    "profile.password_changed" => "Password changed. Your other sessions were signed out.", "Mot de passe changé. Vos autres sessions ont été fermées.";
+    "profile.totp" => "Two-step verification", "Vérification en deux étapes";
+    "profile.totp_on" => "On: a code from your authenticator app is asked at sign-in.", "Activée : un code de votre application est demandé à la connexion.";
+    "profile.totp_off" => "Off. Turn it on to protect your account with a second factor.", "Désactivée. Activez-la pour protéger votre compte par un second facteur.";
+    "profile.totp_setup" => "Add this key to your authenticator app (or open the link on your phone), then enter the code it shows.", "Ajoutez cette clé à votre application d’authentification (ou ouvrez le lien sur votre téléphone), puis saisissez le code affiché.";
+    "profile.totp_enable" => "Turn on", "Activer";
+    "profile.totp_disable" => "Turn off", "Désactiver";
+    "profile.totp_key" => "Key", "Clé";
+    "tokens.title" => "Personal API tokens", "Jetons d’API personnels";
+    "tokens.help" => "Send a token as `Authorization: Bearer …` to /api/v1. It acts as you, in every workspace you belong to.", "Envoyez un jeton en `Authorization: Bearer …` à /api/v1. Il agit en votre nom, dans tous vos espaces.";
+    "tokens.created" => "Copy this token now: it will not be shown again.", "Copiez ce jeton maintenant : il ne sera plus affiché.";
+    "tokens.empty" => "No token.", "Aucun jeton.";
+    "tokens.last_used" => "Last used", "Dernière utilisation";
+    "tokens.never" => "never", "jamais";
+    "jobs.title" => "Background jobs", "Tâches de fond";
+    "jobs.dead" => "Failed jobs", "Tâches en échec";
+    "jobs.none_dead" => "No failed job.", "Aucune tâche en échec.";
+    "jobs.queued" => "Queued", "En attente";
+    "jobs.running" => "Running", "En cours";
+    "jobs.lag" => "Queue lag", "Retard de la file";
+    "jobs.kind" => "Kind", "Type";
+    "jobs.error" => "Error", "Erreur";
+    "jobs.attempts" => "Attempts", "Essais";
+    "mail.invite_subject" => "You are invited to a relais workspace", "Invitation à un espace relais";
+    "mail.invite_body" => "{who} invites you to join the workspace “{ws}” as {role}.\n\nOpen this link within 7 days to accept:\n{link}\n", "{who} vous invite à rejoindre l’espace « {ws} » en tant que {role}.\n\nOuvrez ce lien dans les 7 jours pour accepter :\n{link}\n";
+    "mail.reset_subject" => "Reset your relais password", "Réinitialisation de votre mot de passe relais";
+    "mail.reset_body" => "Someone asked to reset the password of this account. If it was you, open this link within one hour:\n{link}\n\nOtherwise, ignore this email.\n", "Quelqu’un a demandé à réinitialiser le mot de passe de ce compte. Si c’est vous, ouvrez ce lien dans l’heure :\n{link}\n\nSinon, ignorez cet e-mail.\n";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_message_in_both_languages() {
+        for code in Code::ALL {
+            for lang in [Lang::En, Lang::Fr] {
+                assert!(
+                    lookup(&format!("err.{}", code.as_str()), lang).is_some(),
+                    "err.{code} ({lang:?})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn messages_name_the_field() {
+        let m = Tr(Lang::Fr).code(Code::Required, Some("email"));
+        assert_eq!(m, "E-mail est obligatoire : remplissez-le.");
+        assert!(Tr(Lang::En)
+            .code(Code::InvalidTimeZone, Some("time_zone"))
+            .starts_with("Time zone is not"));
+    }
+
+    #[test]
+    fn keys_unique_and_dates_localised() {
+        let mut seen = std::collections::HashSet::new();
+        for k in KEYS {
+            assert!(seen.insert(k), "duplicate key {k}");
+        }
+        // 2026-11-24 08:30 UTC = 09:30 in Paris.
+        let ms = 1_795_509_000_000;
+        assert_eq!(
+            Tr(Lang::Fr).datetime(ms, "Europe/Paris"),
+            "mar. 24 nov. 2026, 09\u{a0}h\u{a0}30"
+        );
+        assert_eq!(
+            Tr(Lang::En).datetime(ms, "Europe/Paris"),
+            "Tue, Nov 24, 2026, 9:30 AM"
+        );
+    }
+}

@@ -1,0 +1,149 @@
+//! Server-rendered pages. Each handler extracts, calls a service, renders a template.
+
+mod account;
+mod me;
+mod workspace;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use relais_store::workspaces::Membership;
+
+use crate::auth::Viewer;
+use crate::csrf::CsrfToken;
+use crate::i18n::Tr;
+use crate::view::{Base, Current, Nav};
+use crate::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(workspace::home))
+        .route("/workspaces", post(workspace::create))
+        .route(
+            "/setup/{token}",
+            get(account::setup_form).post(account::setup),
+        )
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/login/totp", get(account::totp_form).post(account::totp))
+        .route("/logout", post(account::logout))
+        .route("/forgot", get(account::forgot_form).post(account::forgot))
+        .route(
+            "/reset/{token}",
+            get(account::reset_form).post(account::reset),
+        )
+        .route(
+            "/invite/{token}",
+            get(account::invite_form).post(account::invite_accept),
+        )
+        .route("/w/{ws}", get(workspace::overview))
+        .route(
+            "/w/{ws}/settings",
+            get(workspace::settings_form).post(workspace::settings),
+        )
+        .route("/w/{ws}/archive", post(workspace::archive))
+        .route("/w/{ws}/unarchive", post(workspace::unarchive))
+        .route("/w/{ws}/members", get(workspace::members))
+        .route("/w/{ws}/members/invite", post(workspace::invite))
+        .route("/w/{ws}/members/{uid}/role", post(workspace::change_role))
+        .route(
+            "/w/{ws}/members/{uid}/remove",
+            post(workspace::remove_member),
+        )
+        .route(
+            "/w/{ws}/invitations/{id}/revoke",
+            post(workspace::revoke_invitation),
+        )
+        .route("/w/{ws}/audit", get(workspace::audit))
+        .route("/w/{ws}/audit.csv", get(workspace::audit_csv))
+        .route("/profile", get(me::profile).post(me::profile_save))
+        .route("/profile/password", post(me::password))
+        .route("/profile/totp/start", post(me::totp_start))
+        .route("/profile/totp/enable", post(me::totp_enable))
+        .route("/profile/totp/disable", post(me::totp_disable))
+        .route("/tokens", get(me::tokens).post(me::token_create))
+        .route("/tokens/{id}/revoke", post(me::token_revoke))
+        .route("/admin/jobs", get(me::jobs))
+        .route("/admin/jobs/{id}/retry", post(me::job_retry))
+}
+
+/// Renders a template into an HTML response that is never cached.
+pub fn html<T: askama::Template>(page: T) -> Result<Response, AppError> {
+    let mut res = Html(page.render()?).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// Only local paths are followed after sign-in (no open redirect).
+pub fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        "/"
+    }
+}
+
+/// The page frame of a signed-in viewer, optionally inside a workspace.
+pub async fn base(
+    state: &AppState,
+    v: &Viewer,
+    csrf: &CsrfToken,
+    title: &str,
+    current: Option<&Membership>,
+) -> Result<Base, AppError> {
+    let workspaces = state
+        .store
+        .memberships(v.user.id)
+        .await?
+        .into_iter()
+        .filter(|m| m.workspace.archived_at.is_none())
+        .map(|m| (m.workspace.id, m.workspace.name))
+        .collect();
+    Ok(Base {
+        t: v.t,
+        csrf: csrf.0.clone(),
+        nav: Some(Nav {
+            user_name: v.user.name.clone(),
+            is_admin: v.user.is_admin,
+            workspaces,
+            current: current.map(Current::from),
+        }),
+        title: title.to_string(),
+        flash: None,
+    })
+}
+
+/// The page frame for anonymous pages (sign-in, setup…).
+pub fn anon_base(t: Tr, csrf: &CsrfToken, title: &str) -> Base {
+    Base {
+        t,
+        csrf: csrf.0.clone(),
+        nav: None,
+        title: title.to_string(),
+        flash: None,
+    }
+}
+
+/// The client's address for login throttling (the socket peer; behind a proxy, set
+/// `trust_forwarded_for` and relais reads X-Forwarded-For).
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(ClientAddr(peer))
+    }
+}

@@ -1,0 +1,292 @@
+//! Page models for the askama templates. Every page gets the translator `t`, the CSRF token and
+//! the navigation; forms get `errs`, the message for the field that failed.
+
+use askama::Template;
+use relais_domain::{Permission, Role};
+use relais_store::audit::AuditEntry;
+use relais_store::jobs::{Job, QueueStats};
+use relais_store::tokens::ApiToken;
+use relais_store::workspaces::{Invitation, Member, Membership};
+
+use crate::i18n::Tr;
+
+/// The failed field and its message (in the user's language).
+#[derive(Default, Clone)]
+pub struct Errs {
+    pub field: Option<&'static str>,
+    pub msg: Option<String>,
+}
+
+impl Errs {
+    pub fn none() -> Errs {
+        Errs::default()
+    }
+    pub fn from(t: Tr, e: &crate::AppError) -> Errs {
+        Errs {
+            field: e.field,
+            msg: Some(t.code(e.code, e.field)),
+        }
+    }
+    /// The message when it concerns `field`.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        match (self.field, &self.msg) {
+            (Some(f), Some(m)) if f == field => Some(m),
+            _ => None,
+        }
+    }
+    /// A message that concerns no field on this form (shown on top).
+    pub fn general<'f>(&self, fields: impl AsRef<[&'f str]>) -> Option<&str> {
+        let fields = fields.as_ref();
+        match (&self.msg, self.field) {
+            (Some(m), Some(f)) if fields.contains(&f) => {
+                let _ = m;
+                None
+            }
+            (Some(m), _) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+/// Navigation shown on signed-in pages.
+pub struct Nav {
+    pub user_name: String,
+    pub is_admin: bool,
+    pub workspaces: Vec<(i64, String)>,
+    pub current: Option<Current>,
+}
+
+pub struct Current {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub archived: bool,
+}
+
+impl Current {
+    pub fn from(m: &Membership) -> Current {
+        Current {
+            id: m.workspace.id,
+            name: m.workspace.name.clone(),
+            role: m.role,
+            archived: m.workspace.archived_at.is_some(),
+        }
+    }
+    pub fn initials(&self) -> String {
+        initials(&self.name)
+    }
+    pub fn can_manage(&self) -> bool {
+        self.role.allows(Permission::ManageWorkspace)
+    }
+    pub fn can_audit(&self) -> bool {
+        self.role.allows(Permission::ViewAudit)
+    }
+}
+
+pub fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+pub struct Base {
+    pub t: Tr,
+    pub csrf: String,
+    pub nav: Option<Nav>,
+    pub title: String,
+    /// A confirmation shown on top of the page ("Saved.").
+    pub flash: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub t: Tr,
+    pub status: u16,
+    pub message: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+pub struct NoticePage {
+    pub b: Base,
+    pub message: String,
+    pub link: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+pub struct SetupPage {
+    pub b: Base,
+    pub token: String,
+    pub errs: Errs,
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub b: Base,
+    pub errs: Errs,
+    pub email: String,
+    pub next: String,
+}
+
+#[derive(Template)]
+#[template(path = "totp.html")]
+pub struct TotpPage {
+    pub b: Base,
+    pub errs: Errs,
+    pub next: String,
+}
+
+#[derive(Template)]
+#[template(path = "forgot.html")]
+pub struct ForgotPage {
+    pub b: Base,
+    pub errs: Errs,
+    pub sent: bool,
+    pub smtp: bool,
+}
+
+#[derive(Template)]
+#[template(path = "reset.html")]
+pub struct ResetPage {
+    pub b: Base,
+    pub errs: Errs,
+    pub token: String,
+}
+
+#[derive(Template)]
+#[template(path = "invite.html")]
+pub struct InvitePage {
+    pub b: Base,
+    pub errs: Errs,
+    pub token: String,
+    pub inv: Invitation,
+    /// Signed-in user's email, when there is one.
+    pub signed_in: Option<String>,
+    pub account_exists: bool,
+    pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub b: Base,
+    pub errs: Errs,
+    pub memberships: Vec<Membership>,
+    pub zones: &'static [&'static str],
+    pub form_name: String,
+    pub form_tz: String,
+}
+
+#[derive(Template)]
+#[template(path = "ws_settings.html")]
+pub struct WorkspaceSettingsPage {
+    pub b: Base,
+    pub errs: Errs,
+    pub m: Membership,
+    pub zones: &'static [&'static str],
+}
+
+#[derive(Template)]
+#[template(path = "members.html")]
+pub struct MembersPage {
+    pub b: Base,
+    pub errs: Errs,
+    pub m: Membership,
+    pub members: Vec<Member>,
+    pub invitations: Vec<Invitation>,
+    pub roles: Vec<Role>,
+    pub tz: String,
+    pub manage: bool,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+pub struct OverviewPage {
+    pub b: Base,
+    pub m: Membership,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    pub b: Base,
+    pub m: Membership,
+    pub entries: Vec<AuditEntry>,
+    pub f_action: String,
+    pub f_actor: String,
+    pub f_from: String,
+    pub f_to: String,
+    pub csv_query: String,
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+pub struct ProfilePage {
+    pub b: Base,
+    pub errs: Errs,
+    pub name: String,
+    pub email: String,
+    pub lang: String,
+    pub totp_enabled: bool,
+    /// (base32 key, otpauth URL) while enrolling.
+    pub totp_new: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+pub struct TokensPage {
+    pub b: Base,
+    pub errs: Errs,
+    pub tokens: Vec<ApiToken>,
+    pub created: Option<String>,
+    pub tz: String,
+}
+
+#[derive(Template)]
+#[template(path = "jobs.html")]
+pub struct JobsPage {
+    pub b: Base,
+    pub stats: QueueStats,
+    pub dead: Vec<Job>,
+    pub tz: String,
+}
+
+/// Common time zones offered first; any IANA name can be typed.
+pub const ZONES: &[&str] = &[
+    "Europe/Paris",
+    "Europe/Brussels",
+    "Europe/Zurich",
+    "Europe/Luxembourg",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Madrid",
+    "Europe/Berlin",
+    "Europe/Rome",
+    "America/Montreal",
+    "America/Toronto",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "America/Martinique",
+    "America/Guadeloupe",
+    "America/Cayenne",
+    "Indian/Reunion",
+    "Indian/Mayotte",
+    "Pacific/Noumea",
+    "Pacific/Tahiti",
+    "Africa/Casablanca",
+    "Africa/Dakar",
+    "Africa/Abidjan",
+    "Africa/Tunis",
+    "Africa/Algiers",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "UTC",
+];

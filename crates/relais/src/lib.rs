@@ -1,0 +1,6 @@
+//! The `relais` binary as a library: configuration, application assembly and the CLI, so that
+//! tests build exactly what `relais serve` runs.
+
+pub mod app;
+pub mod cli;
+pub mod config;
