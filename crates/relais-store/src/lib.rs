@@ -25,6 +25,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use error::StoreError;
+pub use sqlx;
 pub use sqlx::{AnyConnection, Row};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
