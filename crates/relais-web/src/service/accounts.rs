@@ -103,21 +103,15 @@ pub async fn setup_owner(
     }
     let user = insert_user(state, &mut tx, &email, &name, &pw, a.lang, true).await?;
     let actor = Actor::user(user.id, &user.email);
-    state
-        .store
-        .audit(
-            &mut tx,
-            NewAudit {
-                workspace_id: None,
-                actor: &actor,
-                action: "instance.setup",
-                target: "user",
-                before: None,
-                after: Some(&user.email),
-            },
-        )
-        .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let entry = NewAudit {
+        workspace_id: None,
+        actor: &actor,
+        action: "instance.setup",
+        target: "user",
+        before: None,
+        after: Some(&user.email),
+    };
+    super::record(state, tx, entry).await?;
     Ok(user)
 }
 
@@ -131,21 +125,15 @@ pub async fn create_user(
     let mut tx = state.store.begin().await?;
     let user = insert_user(state, &mut tx, &email, &name, &pw, a.lang, admin).await?;
     let actor = Actor::system("cli");
-    state
-        .store
-        .audit(
-            &mut tx,
-            NewAudit {
-                workspace_id: None,
-                actor: &actor,
-                action: "user.create",
-                target: "user",
-                before: None,
-                after: Some(&user.email),
-            },
-        )
-        .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let entry = NewAudit {
+        workspace_id: None,
+        actor: &actor,
+        action: "user.create",
+        target: "user",
+        before: None,
+        after: Some(&user.email),
+    };
+    super::record(state, tx, entry).await?;
     Ok(user)
 }
 
@@ -371,21 +359,15 @@ pub async fn reset_password(
         .delete_user_sessions(&mut tx, user_id, None)
         .await?;
     let actor = Actor::user(user.id, &user.email);
-    state
-        .store
-        .audit(
-            &mut tx,
-            NewAudit {
-                workspace_id: None,
-                actor: &actor,
-                action: "user.password_reset",
-                target: "user",
-                before: None,
-                after: None,
-            },
-        )
-        .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let entry = NewAudit {
+        workspace_id: None,
+        actor: &actor,
+        action: "user.password_reset",
+        target: "user",
+        before: None,
+        after: None,
+    };
+    super::record(state, tx, entry).await?;
     state
         .store
         .clear_login_failures(&format!("email:{}", user.email))

@@ -12,3 +12,15 @@ use relais_domain::{Code, FieldError};
 pub fn field(field: &'static str, code: Code) -> FieldError {
     FieldError::new(field, code)
 }
+
+/// Writes the audit entry in the change's transaction and commits both: a change never lands
+/// without its record, nor the reverse.
+pub async fn record(
+    state: &crate::AppState,
+    mut tx: relais_store::Tx,
+    entry: relais_store::audit::NewAudit<'_>,
+) -> Result<(), crate::AppError> {
+    state.store.audit(&mut tx, entry).await?;
+    tx.commit().await.map_err(relais_store::StoreError::from)?;
+    Ok(())
+}

@@ -41,21 +41,15 @@ pub async fn create(
         .create_workspace(&mut tx, &name, &tz, lang, user.id)
         .await?;
     let after = format!("{name} ({tz}, {})", lang.as_str());
-    state
-        .store
-        .audit(
-            &mut tx,
-            NewAudit {
-                workspace_id: Some(w.id),
-                actor: &actor(user),
-                action: "workspace.create",
-                target: "workspace",
-                before: None,
-                after: Some(&after),
-            },
-        )
-        .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let entry = NewAudit {
+        workspace_id: Some(w.id),
+        actor: &actor(user),
+        action: "workspace.create",
+        target: "workspace",
+        before: None,
+        after: Some(&after),
+    };
+    super::record(state, tx, entry).await?;
     Ok(w)
 }
 
@@ -84,21 +78,15 @@ pub async fn update(
         .store
         .update_workspace(&mut tx, w.id, &name, &tz, lang)
         .await?;
-    state
-        .store
-        .audit(
-            &mut tx,
-            NewAudit {
-                workspace_id: Some(w.id),
-                actor: &actor(user),
-                action: "workspace.update",
-                target: "workspace",
-                before: Some(&before),
-                after: Some(&after),
-            },
-        )
-        .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let entry = NewAudit {
+        workspace_id: Some(w.id),
+        actor: &actor(user),
+        action: "workspace.update",
+        target: "workspace",
+        before: Some(&before),
+        after: Some(&after),
+    };
+    super::record(state, tx, entry).await?;
     Ok(())
 }
 
@@ -214,21 +202,15 @@ pub async fn revoke_invitation(
         .store
         .revoke_invitation(&mut tx, m.workspace.id, id)
         .await?;
-    state
-        .store
-        .audit(
-            &mut tx,
-            NewAudit {
-                workspace_id: Some(m.workspace.id),
-                actor: &actor(user),
-                action: "member.invite_revoke",
-                target: &email,
-                before: None,
-                after: None,
-            },
-        )
-        .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let entry = NewAudit {
+        workspace_id: Some(m.workspace.id),
+        actor: &actor(user),
+        action: "member.invite_revoke",
+        target: &email,
+        before: None,
+        after: None,
+    };
+    super::record(state, tx, entry).await?;
     Ok(())
 }
 
@@ -309,21 +291,15 @@ pub async fn accept(
         r => r?,
     }
     let after = format!("{} as {}", user.email, inv.role.as_str());
-    state
-        .store
-        .audit(
-            &mut tx,
-            NewAudit {
-                workspace_id: Some(inv.workspace_id),
-                actor: &actor(&user),
-                action: "member.join",
-                target: &user.email,
-                before: None,
-                after: Some(&after),
-            },
-        )
-        .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let entry = NewAudit {
+        workspace_id: Some(inv.workspace_id),
+        actor: &actor(&user),
+        action: "member.join",
+        target: &user.email,
+        before: None,
+        after: Some(&after),
+    };
+    super::record(state, tx, entry).await?;
     Ok((user, inv.workspace_id))
 }
 
@@ -357,21 +333,15 @@ pub async fn change_role(
         .store
         .set_member_role(&mut tx, m.workspace.id, target, role)
         .await?;
-    state
-        .store
-        .audit(
-            &mut tx,
-            NewAudit {
-                workspace_id: Some(m.workspace.id),
-                actor: &actor(user),
-                action: "member.role",
-                target: &current.email,
-                before: Some(current.role.as_str()),
-                after: Some(role.as_str()),
-            },
-        )
-        .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let entry = NewAudit {
+        workspace_id: Some(m.workspace.id),
+        actor: &actor(user),
+        action: "member.role",
+        target: &current.email,
+        before: Some(current.role.as_str()),
+        after: Some(role.as_str()),
+    };
+    super::record(state, tx, entry).await?;
     Ok(())
 }
 
@@ -399,20 +369,14 @@ pub async fn remove_member(
         .store
         .remove_member(&mut tx, m.workspace.id, target)
         .await?;
-    state
-        .store
-        .audit(
-            &mut tx,
-            NewAudit {
-                workspace_id: Some(m.workspace.id),
-                actor: &actor(user),
-                action: "member.remove",
-                target: &current.email,
-                before: Some(current.role.as_str()),
-                after: None,
-            },
-        )
-        .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let entry = NewAudit {
+        workspace_id: Some(m.workspace.id),
+        actor: &actor(user),
+        action: "member.remove",
+        target: &current.email,
+        before: Some(current.role.as_str()),
+        after: None,
+    };
+    super::record(state, tx, entry).await?;
     Ok(())
 }
