@@ -392,3 +392,18 @@ async fn health_metrics_assets() {
     }
     assert_eq!(c.get(app.at("/nope")).send().await.unwrap().status(), 404);
 }
+
+#[tokio::test]
+async fn forms_keep_what_was_typed_after_an_error() {
+    let app = spawn_app().await;
+    let link = app.setup_link.clone().unwrap();
+    let path = format!("/setup/{}", link.split_once("/setup/").unwrap().1);
+    let c = client("en");
+    let (_, blank) = app.get(&c, &path).await;
+    assert!(blank.contains(r#"id="name" name="name" type="text" value="""#), "empty at first");
+    let r = app.submit(&c, &path, &path, &[("name", "Zoé"), ("email", "bad"), ("password", "correct horse battery"), ("password_confirm", "correct horse battery")]).await;
+    let page = r.text().await.unwrap();
+    assert!(page.contains(r#"value="Zoé""#) && page.contains(r#"value="bad""#), "{page}");
+    assert!(page.contains(r#"aria-invalid="true" aria-describedby="email-err""#));
+    assert!(!page.contains('⟦'), "every string translated");
+}
