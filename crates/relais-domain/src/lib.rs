@@ -4,6 +4,7 @@
 pub mod cron;
 pub mod error;
 pub mod lang;
+pub mod publish;
 pub mod role;
 pub mod validate;
 

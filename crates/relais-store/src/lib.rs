@@ -5,10 +5,12 @@
 //! disagree (claiming jobs, locking for migrations) branch on [`Backend`] explicitly.
 
 pub mod audit;
+pub mod channels;
 pub mod error;
 pub mod jobs;
 pub mod migrate;
 pub mod password;
+pub mod posts;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;

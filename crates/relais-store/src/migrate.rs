@@ -24,7 +24,10 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[migration!(1, "0001_foundation")];
+const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_foundation"),
+    migration!(2, "0002_publishing"),
+];
 
 /// Arbitrary constant for `pg_advisory_xact_lock`: processes starting together migrate in turn.
 const PG_LOCK_KEY: i64 = 0x7265_6c61_6973;
