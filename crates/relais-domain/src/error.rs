@@ -46,6 +46,9 @@ codes! {
     Conflict => "conflict",
     BadRequest => "bad_request",
     Unavailable => "unavailable",
+    DstGap => "dst_gap",
+    DstAmbiguous => "dst_ambiguous",
+    InPast => "in_past",
     Internal => "internal",
 }
 

@@ -61,8 +61,9 @@ pub fn bluesky_graphemes(text: &str) -> usize {
 pub const BLUESKY_MAX_GRAPHEMES: usize = 300;
 pub const BLUESKY_MAX_BYTES: usize = 3000;
 
-/// Mastodon: characters (Unicode scalar values), each URL counts `url_weight` (instance setting,
-/// 23 by default) and a remote mention `@user@domain` counts as `@user`.
+/// Mastodon: grapheme clusters (its StatusLengthValidator counts `each_grapheme_cluster`, so a
+/// family emoji is 1), each URL counts `url_weight` (instance setting, 23 by default) and a remote
+/// mention `@user@domain` counts as `@user`.
 pub fn mastodon_len(text: &str, url_weight: usize) -> usize {
     count_with_urls(text, url_weight, |s| {
         let mut n = 0;
@@ -71,9 +72,9 @@ pub fn mastodon_len(text: &str, url_weight: usize) -> usize {
             let ws = word.len() - w.len();
             let counted = match w.strip_prefix('@').and_then(|r| r.split_once('@')) {
                 Some((user, domain)) if !user.is_empty() && domain.contains('.') => {
-                    1 + user.chars().count()
+                    1 + user.graphemes(true).count()
                 }
-                _ => w.chars().count(),
+                _ => w.graphemes(true).count(),
             };
             n += counted + word[word.len() - ws..].chars().count();
         }

@@ -77,7 +77,7 @@ pub async fn verify(State(state): State<AppState>, mut req: Request, next: Next)
                 }
                 let (parts, body) = req.into_parts();
                 let Ok(bytes) = to_bytes(body, FORM_LIMIT).await else {
-                    return AppError::bad_request("body", Code::TooLong).into_response();
+                    return AppError::bad_request("request", Code::TooLong).into_response();
                 };
                 let sent = url::form_urlencoded::parse(&bytes)
                     .find(|(k, _)| k == "_csrf")

@@ -127,6 +127,13 @@ impl Tr {
         self.t(&format!("lang.{}", l.borrow().as_str()))
     }
 
+    pub fn state(
+        &self,
+        s: impl std::borrow::Borrow<relais_domain::publish::TargetState>,
+    ) -> &'static str {
+        self.t(&format!("state.{}", s.borrow().as_str()))
+    }
+
     pub fn role(&self, role: &relais_domain::Role) -> &'static str {
         self.t(&format!("role.{}", role.as_str()))
     }
@@ -172,11 +179,9 @@ table! {
     "field.code" => "Code", "Code";
     "field.token" => "Link", "Lien";
     "field.user_id" => "Member", "Membre";
-    "field.action" => "Action", "Action";
     "field.actor" => "Who", "Qui";
     "field.from" => "From", "Du";
     "field.to" => "To", "Au";
-    "field.body" => "Request body", "Corps de la requête";
     "role.owner" => "Owner", "Propriétaire";
     "role.manager" => "Manager", "Responsable";
     "role.editor" => "Editor", "Rédacteur";
@@ -216,6 +221,46 @@ table! {
     "err.bad_request" => "{field} could not be read: send valid JSON or form data.", "{field} est illisible : envoyez du JSON ou un formulaire valide.";
     "err.unavailable" => "The database is unreachable right now: try again in a moment.", "La base de données est injoignable : réessayez dans un instant.";
     "err.internal" => "Something went wrong on our side: try again; the error is in the server log.", "Un problème est survenu de notre côté : réessayez ; l’erreur est dans le journal du serveur.";
+    "err.dst_gap" => "{field} does not exist that day: the clocks jump forward an hour. Pick another time.", "{field} n’existe pas ce jour-là : on avance l’heure d’une heure. Choisissez une autre heure.";
+    "err.dst_ambiguous" => "{field} happens twice that day (the clocks go back): pick a time outside 02:00–03:00.", "{field} existe deux fois ce jour-là (on recule l’heure) : choisissez une heure hors de 02 h – 03 h.";
+    "err.in_past" => "{field} is in the past: pick a later date, or publish now.", "{field} est dans le passé : choisissez une date ultérieure, ou publiez maintenant.";
+    "nav.compose" => "Compose", "Composer";
+    "nav.posts" => "Publications", "Publications";
+    "compose.title" => "New publication", "Nouvelle publication";
+    "compose.main" => "Message", "Message";
+    "compose.channels" => "Channels", "Canaux";
+    "compose.no_channels" => "No channel is connected to this workspace yet: a manager connects them under Settings → Channels.", "Aucun canal n’est encore connecté à cet espace : un responsable les connecte dans Paramètres → Canaux.";
+    "compose.variants" => "Text per channel", "Texte par canal";
+    "compose.variant_help" => "Leave empty to use the main message.", "Laissez vide pour reprendre le message principal.";
+    "compose.when" => "When", "Quand";
+    "compose.tz_note" => "Time in the workspace’s zone:", "Heure dans le fuseau de l’espace :";
+    "compose.draft" => "Save as draft", "Enregistrer le brouillon";
+    "compose.schedule" => "Schedule", "Programmer";
+    "compose.now" => "Publish now", "Publier maintenant";
+    "compose.saved" => "Saved.", "Enregistré.";
+    "compose.over" => "over the limit", "au-delà de la limite";
+    "posts.title" => "Publications", "Publications";
+    "posts.empty" => "Nothing planned in this period.", "Rien de prévu sur cette période.";
+    "posts.channel" => "Channel", "Canal";
+    "posts.text" => "Text", "Texte";
+    "posts.state" => "Status", "Statut";
+    "posts.open" => "open", "ouvrir";
+    "field.body" => "Message", "Message";
+    "field.request" => "The request body", "Le corps de la requête";
+    "field.channels" => "Channels", "Canaux";
+    "field.date" => "Date", "Date";
+    "field.time" => "Time", "Heure";
+    "field.action" => "Action", "Action";
+    "state.draft" => "Draft", "Brouillon";
+    "state.in_review" => "In review", "En validation";
+    "state.approved" => "Approved", "Validé";
+    "state.scheduled" => "Scheduled", "Programmé";
+    "state.publishing" => "Publishing", "En cours de publication";
+    "state.published" => "Published", "Publié";
+    "state.failed" => "Failed", "Échec";
+    "state.unconfirmed" => "Unconfirmed", "Non confirmé";
+    "state.frozen" => "Frozen", "Gelé";
+    "state.cancelled" => "Cancelled", "Annulé";
     "error.title" => "Error", "Erreur";
     "error.back" => "Back to my workspaces", "Retour à mes espaces";
     "setup.title" => "Set up relais", "Configurer relais";

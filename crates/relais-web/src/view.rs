@@ -78,6 +78,9 @@ impl Current {
     pub fn can_manage(&self) -> bool {
         self.role.allows(Permission::ManageWorkspace)
     }
+    pub fn can_compose(&self) -> bool {
+        self.role.allows(Permission::CreatePost) && !self.archived
+    }
     pub fn can_audit(&self) -> bool {
         self.role.allows(Permission::ViewAudit)
     }
@@ -290,3 +293,52 @@ pub const ZONES: &[&str] = &[
     "Australia/Sydney",
     "UTC",
 ];
+
+#[derive(Template)]
+#[template(path = "compose.html")]
+pub struct ComposePage {
+    pub b: Base,
+    pub errs: Errs,
+    pub ws: i64,
+    pub tz: String,
+    pub channels: Vec<relais_store::channels::Channel>,
+    pub draft: crate::service::compose::Draft,
+    pub counters_html: String,
+    pub can_publish: bool,
+}
+
+impl ComposePage {
+    pub fn chosen(&self, id: impl std::borrow::Borrow<i64>) -> bool {
+        self.draft.channels.contains(id.borrow())
+    }
+    pub fn variant(&self, id: impl std::borrow::Borrow<i64>) -> Option<&str> {
+        self.draft.variants.get(id.borrow()).map(String::as_str)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "counters.html")]
+pub struct CountersFragment {
+    pub t: Tr,
+    pub counters: Vec<crate::service::compose::Counter>,
+}
+
+/// One line of the publications list.
+pub struct PostRow {
+    pub when: String,
+    pub channel: String,
+    pub network: String,
+    pub excerpt: String,
+    pub state: relais_domain::publish::TargetState,
+    pub url: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "posts.html")]
+pub struct PostsPage {
+    pub b: Base,
+    pub ws: i64,
+    pub rows: Vec<PostRow>,
+    pub can_create: bool,
+}

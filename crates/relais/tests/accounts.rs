@@ -400,10 +400,28 @@ async fn forms_keep_what_was_typed_after_an_error() {
     let path = format!("/setup/{}", link.split_once("/setup/").unwrap().1);
     let c = client("en");
     let (_, blank) = app.get(&c, &path).await;
-    assert!(blank.contains(r#"id="name" name="name" type="text" value="""#), "empty at first");
-    let r = app.submit(&c, &path, &path, &[("name", "Zoé"), ("email", "bad"), ("password", "correct horse battery"), ("password_confirm", "correct horse battery")]).await;
+    assert!(
+        blank.contains(r#"id="name" name="name" type="text" value="""#),
+        "empty at first"
+    );
+    let r = app
+        .submit(
+            &c,
+            &path,
+            &path,
+            &[
+                ("name", "Zoé"),
+                ("email", "bad"),
+                ("password", "correct horse battery"),
+                ("password_confirm", "correct horse battery"),
+            ],
+        )
+        .await;
     let page = r.text().await.unwrap();
-    assert!(page.contains(r#"value="Zoé""#) && page.contains(r#"value="bad""#), "{page}");
+    assert!(
+        page.contains(r#"value="Zoé""#) && page.contains(r#"value="bad""#),
+        "{page}"
+    );
     assert!(page.contains(r#"aria-invalid="true" aria-describedby="email-err""#));
     assert!(!page.contains('⟦'), "every string translated");
 }

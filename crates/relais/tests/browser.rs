@@ -11,7 +11,12 @@ use std::time::{Duration, Instant};
 
 fn peers() -> Option<(String, String, u16, String)> {
     let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    match (get("WEBDRIVER_URL"), get("SMTP_HOST"), get("SMTP_PORT"), get("SMTP_SINK_DIR")) {
+    match (
+        get("WEBDRIVER_URL"),
+        get("SMTP_HOST"),
+        get("SMTP_PORT"),
+        get("SMTP_SINK_DIR"),
+    ) {
         (Some(w), Some(h), Some(p), Some(d)) => Some((w, h, p.parse().unwrap(), d)),
         _ => {
             let msg = "browser test needs ../shared/peers/start-chromedriver.sh and start-smtp.sh (WEBDRIVER_URL, SMTP_HOST, SMTP_PORT, SMTP_SINK_DIR)";
@@ -32,7 +37,10 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 impl Browser {
     async fn start(webdriver: &str) -> Browser {
-        let args: Value = std::env::var("CHROMIUM_FLAGS").ok().and_then(|f| serde_json::from_str(&f).ok()).unwrap_or(json!(["--headless", "--no-sandbox", "--disable-gpu"]));
+        let args: Value = std::env::var("CHROMIUM_FLAGS")
+            .ok()
+            .and_then(|f| serde_json::from_str(&f).ok())
+            .unwrap_or(json!(["--headless", "--no-sandbox", "--disable-gpu"]));
         let mut args: Vec<Value> = args.as_array().unwrap().clone();
         let profile = std::env::temp_dir().join(format!("relais-chrome-{}", std::process::id()));
         args.push(json!(format!("--user-data-dir={}", profile.display())));
@@ -40,9 +48,23 @@ impl Browser {
         args.push(json!("--lang=en-US"));
         let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {"binary": std::env::var("CHROMIUM_BIN").unwrap_or("/usr/bin/chromium".into()), "args": args}}}});
         let http = reqwest::Client::new();
-        let r: Value = http.post(format!("{webdriver}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
-        let id = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {r}")).to_string();
-        Browser { http, base: format!("{webdriver}/session/{id}") }
+        let r: Value = http
+            .post(format!("{webdriver}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {r}"))
+            .to_string();
+        Browser {
+            http,
+            base: format!("{webdriver}/session/{id}"),
+        }
     }
     async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
         let mut rb = self.http.request(method, format!("{}{path}", self.base));
@@ -53,36 +75,69 @@ impl Browser {
         r.json::<Value>().await.unwrap()["value"].clone()
     }
     async fn go(&self, url: &str) {
-        self.cmd(reqwest::Method::POST, "/url", json!({"url": url})).await;
+        self.cmd(reqwest::Method::POST, "/url", json!({"url": url}))
+            .await;
     }
     async fn find(&self, css: &str) -> String {
         let t0 = Instant::now();
         loop {
-            let v = self.cmd(reqwest::Method::POST, "/element", json!({"using": "css selector", "value": css})).await;
+            let v = self
+                .cmd(
+                    reqwest::Method::POST,
+                    "/element",
+                    json!({"using": "css selector", "value": css}),
+                )
+                .await;
             if let Some(id) = v[ELEMENT].as_str() {
                 return id.to_string();
             }
-            assert!(t0.elapsed() < Duration::from_secs(10), "no element {css}: {v}");
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "no element {css}: {v}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
     async fn fill(&self, css: &str, text: &str) {
         let e = self.find(css).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{e}/clear"), json!({})).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{e}/value"), json!({"text": text})).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/clear"),
+            json!({}),
+        )
+        .await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            json!({"text": text}),
+        )
+        .await;
     }
     async fn click(&self, css: &str) {
         let e = self.find(css).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{e}/click"), json!({})).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            json!({}),
+        )
+        .await;
     }
     async fn select(&self, css: &str, value: &str) {
         self.click(&format!("{css} option[value='{value}']")).await;
     }
     async fn source(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/source", Value::Null).await.as_str().unwrap_or_default().to_string()
+        self.cmd(reqwest::Method::GET, "/source", Value::Null)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
     async fn url(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/url", Value::Null).await.as_str().unwrap_or_default().to_string()
+        self.cmd(reqwest::Method::GET, "/url", Value::Null)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
     /// Waits until the page contains `text`.
     async fn wait_for(&self, text: &str) -> String {
@@ -92,16 +147,26 @@ impl Browser {
             if s.contains(text) {
                 return s;
             }
-            assert!(t0.elapsed() < Duration::from_secs(10), "page never showed {text:?}: {s}");
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "page never showed {text:?}: {s}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
     async fn screenshot(&self, name: &str) {
         use base64::Engine;
-        let v = self.cmd(reqwest::Method::GET, "/screenshot", Value::Null).await;
+        let v = self
+            .cmd(reqwest::Method::GET, "/screenshot", Value::Null)
+            .await;
         if let (Some(b64), Ok(dir)) = (v.as_str(), std::env::var("RELAIS_SCREENSHOTS")) {
             let _ = std::fs::create_dir_all(&dir);
-            let _ = std::fs::write(format!("{dir}/{name}.png"), base64::engine::general_purpose::STANDARD.decode(b64).unwrap());
+            let _ = std::fs::write(
+                format!("{dir}/{name}.png"),
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .unwrap(),
+            );
         }
     }
     async fn quit(self) {
@@ -112,11 +177,19 @@ impl Browser {
 /// Decodes a quoted-printable or base64 text part enough to find a link in it.
 fn mail_text(raw: &str) -> String {
     use base64::Engine;
-    let (head, body) = raw.split_once("\r\n\r\n").or_else(|| raw.split_once("\n\n")).unwrap_or(("", raw));
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .or_else(|| raw.split_once("\n\n"))
+        .unwrap_or(("", raw));
     let head = head.to_ascii_lowercase();
     if head.contains("content-transfer-encoding: base64") {
         let clean: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-        return String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(clean).unwrap_or_default()).into();
+        return String::from_utf8_lossy(
+            &base64::engine::general_purpose::STANDARD
+                .decode(clean)
+                .unwrap_or_default(),
+        )
+        .into();
     }
     if head.contains("quoted-printable") {
         let joined = body.replace("=\r\n", "").replace("=\n", "");
@@ -144,23 +217,39 @@ async fn wait_for_mail(dir: &str, to: &str, after: std::time::SystemTime) -> Str
     loop {
         if let Ok(entries) = std::fs::read_dir(format!("{dir}/eml")) {
             for e in entries.flatten() {
-                let newer = e.metadata().and_then(|m| m.modified()).map(|m| m >= after).unwrap_or(false);
+                let newer = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .map(|m| m >= after)
+                    .unwrap_or(false);
                 let raw = std::fs::read_to_string(e.path()).unwrap_or_default();
                 if newer && raw.to_ascii_lowercase().contains(&format!("to: {to}")) {
                     return mail_text(&raw);
                 }
             }
         }
-        assert!(t0.elapsed() < Duration::from_secs(20), "no email to {to} in {dir}");
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "no email to {to} in {dir}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
 #[tokio::test]
 async fn setup_invite_join_and_isolation_in_a_real_browser() {
-    let Some((webdriver, smtp_host, smtp_port, sink)) = peers() else { return };
+    let Some((webdriver, smtp_host, smtp_port, sink)) = peers() else {
+        return;
+    };
     let app = spawn_with(|s| {
-        s.smtp = Some(relais_web::mail::SmtpSettings { host: smtp_host, port: smtp_port, username: None, password: None, security: "none".into(), from: "relais <relais@example.com>".into() });
+        s.smtp = Some(relais_web::mail::SmtpSettings {
+            host: smtp_host,
+            port: smtp_port,
+            username: None,
+            password: None,
+            security: "none".into(),
+            from: "relais <relais@example.com>".into(),
+        });
     })
     .await;
     let started = std::time::SystemTime::now() - Duration::from_secs(1);
@@ -186,8 +275,18 @@ async fn setup_invite_join_and_isolation_in_a_real_browser() {
         b.wait_for("Your role").await;
     }
     let ws: Vec<_> = app.state.store.memberships(1).await.unwrap();
-    let brand = ws.iter().find(|m| m.workspace.name == "Citroën").unwrap().workspace.id;
-    let secret = ws.iter().find(|m| m.workspace.name == "Secret project").unwrap().workspace.id;
+    let brand = ws
+        .iter()
+        .find(|m| m.workspace.name == "Citroën")
+        .unwrap()
+        .workspace
+        .id;
+    let secret = ws
+        .iter()
+        .find(|m| m.workspace.name == "Secret project")
+        .unwrap()
+        .workspace
+        .id;
     b.screenshot("2-workspace").await;
 
     // Invite an editor by email.
@@ -199,7 +298,10 @@ async fn setup_invite_join_and_isolation_in_a_real_browser() {
     b.screenshot("3-members").await;
     let mail = wait_for_mail(&sink, "eddie@example.com", started).await;
     let start = mail.find(&app.url).expect("link in the invitation email");
-    let link: String = mail[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+    let link: String = mail[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
 
     // Sign out, then the invitee joins through the link.
     b.click("header form button").await;

@@ -19,7 +19,11 @@ fn relais(dir: &TempDir, db: &str) -> Command {
 
 fn run(c: &mut Command) -> (i32, String, String) {
     let o = c.output().unwrap();
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
 }
 
 #[test]
@@ -47,9 +51,15 @@ fn a_database_that_is_down_stops_startup_with_a_clear_message() {
     let cfg = dir.0.join("relais.toml");
     std::fs::write(&cfg, "[database]\nacquire_timeout_secs = 2\n").unwrap();
     let t0 = Instant::now();
-    let (code, _, err) = run(relais(&dir, "postgres://relais:s3cr3t@127.0.0.1:1/relais").arg("--config").arg(&cfg).args(["serve", "--listen", "127.0.0.1:0"]));
+    let (code, _, err) = run(relais(&dir, "postgres://relais:s3cr3t@127.0.0.1:1/relais")
+        .arg("--config")
+        .arg(&cfg)
+        .args(["serve", "--listen", "127.0.0.1:0"]));
     assert_ne!(code, 0);
-    assert!(err.contains("cannot connect to the database") && !err.contains("s3cr3t"), "{err}");
+    assert!(
+        err.contains("cannot connect to the database") && !err.contains("s3cr3t"),
+        "{err}"
+    );
     assert!(t0.elapsed() < Duration::from_secs(20));
 }
 
@@ -59,16 +69,51 @@ async fn admin_create_user_backup_and_graceful_serve() {
     let dir = TempDir::new();
     let (db, _keep) = fresh_url().await.unwrap();
     let mut c = relais(&dir, &db);
-    c.args(["admin", "create-user", "--email", "Ana@Example.com", "--name", "Ana", "--password-stdin", "--admin"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.args([
+        "admin",
+        "create-user",
+        "--email",
+        "Ana@Example.com",
+        "--name",
+        "Ana",
+        "--password-stdin",
+        "--admin",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = c.spawn().unwrap();
-    child.stdin.take().unwrap().write_all(b"correct horse battery\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery\n")
+        .unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("created user ana@example.com"));
-    let (code, _, err) = run(relais(&dir, &db).args(["admin", "create-user", "--email", "ana@example.com", "--name", "Ana", "--password", "another password"]));
+    let (code, _, err) = run(relais(&dir, &db).args([
+        "admin",
+        "create-user",
+        "--email",
+        "ana@example.com",
+        "--name",
+        "Ana",
+        "--password",
+        "another password",
+    ]));
     assert_eq!(code, 2);
     assert!(err.contains("already used by an account"), "{err}");
-    let (code, _, err) = run(relais(&dir, &db).args(["admin", "create-user", "--email", "b@example.com", "--name", "B", "--password", "short"]));
+    let (code, _, err) = run(relais(&dir, &db).args([
+        "admin",
+        "create-user",
+        "--email",
+        "b@example.com",
+        "--name",
+        "B",
+        "--password",
+        "short",
+    ]));
     assert_eq!(code, 2);
     assert!(err.contains("too short"), "{err}");
 
@@ -77,15 +122,29 @@ async fn admin_create_user_backup_and_graceful_serve() {
         let (code, stdout, err) = run(relais(&dir, &db).arg("backup").arg(&out));
         assert_eq!(code, 0, "{err}");
         assert!(stdout.contains("backup written"));
-        let copy = relais_store::Store::connect(&format!("sqlite://{}", out.display()), &Default::default()).await.unwrap();
-        assert!(copy.user_by_email("ana@example.com").await.unwrap().is_some());
+        let copy = relais_store::Store::connect(
+            &format!("sqlite://{}", out.display()),
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+        assert!(copy
+            .user_by_email("ana@example.com")
+            .await
+            .unwrap()
+            .is_some());
         let (code, _, err) = run(relais(&dir, &db).arg("backup").arg(&out));
         assert_ne!(code, 0);
         assert!(err.contains("already exists"), "{err}");
     }
 
     // serve: ready quickly, answers /health, stops on SIGTERM with exit 0.
-    let mut child = relais(&dir, &db).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = relais(&dir, &db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let t0 = Instant::now();
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
@@ -97,7 +156,12 @@ async fn admin_create_user_backup_and_graceful_serve() {
         }
         assert!(t0.elapsed() < Duration::from_secs(30), "no ready line");
     };
-    let health: serde_json::Value = reqwest::get(format!("{addr}/health")).await.unwrap().json().await.unwrap();
+    let health: serde_json::Value = reqwest::get(format!("{addr}/health"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok");
     unsafe_kill(child.id(), 15);
     let status = child.wait().unwrap();
@@ -105,7 +169,10 @@ async fn admin_create_user_backup_and_graceful_serve() {
 }
 
 fn unsafe_kill(pid: u32, sig: i32) {
-    let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status();
 }
 
 /// Two `relais worker` processes on one PostgreSQL database share the queue; no job runs twice.
@@ -120,9 +187,18 @@ async fn two_worker_processes_share_the_queue() {
     let (code, _, err) = run(relais(&dir, &db).arg("migrate"));
     assert_eq!(code, 0, "{err}");
     let workers: Vec<_> = (0..2)
-        .map(|_| relais(&dir, &db).env("RELAIS_WORKER_CONCURRENCY", "4").arg("worker").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
+        .map(|_| {
+            relais(&dir, &db)
+                .env("RELAIS_WORKER_CONCURRENCY", "4")
+                .arg("worker")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
         .collect();
-    let (code, out, err) = run(relais(&dir, &db).args(["admin", "queue-check", "--jobs", "600", "--no-local-worker"]));
+    let (code, out, err) =
+        run(relais(&dir, &db).args(["admin", "queue-check", "--jobs", "600", "--no-local-worker"]));
     for w in &workers {
         unsafe_kill(w.id(), 15);
     }
@@ -131,7 +207,9 @@ async fn two_worker_processes_share_the_queue() {
     }
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("600 executions of 600 jobs"), "{out}");
-    let store = relais_store::Store::connect(&db, &Default::default()).await.unwrap();
+    let store = relais_store::Store::connect(&db, &Default::default())
+        .await
+        .unwrap();
     let (runs, distinct, procs) = store.probe_run_counts().await.unwrap();
     assert_eq!((runs, distinct), (600, 600), "every job ran exactly once");
     assert_eq!(procs, 2, "both processes took jobs");

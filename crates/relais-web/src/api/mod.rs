@@ -57,7 +57,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(e) => {
                 tracing::debug!(error = %e, "bad JSON body");
-                Err(AppError::bad_request("body", Code::BadRequest))
+                Err(AppError::bad_request("request", Code::BadRequest))
             }
         }
     }

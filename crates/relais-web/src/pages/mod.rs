@@ -1,6 +1,7 @@
 //! Server-rendered pages. Each handler extracts, calls a service, renders a template.
 
 mod account;
+mod compose;
 mod me;
 mod workspace;
 
@@ -39,6 +40,9 @@ pub fn router() -> Router<AppState> {
             get(account::invite_form).post(account::invite_accept),
         )
         .route("/w/{ws}", get(workspace::overview))
+        .route("/w/{ws}/compose", get(compose::form).post(compose::submit))
+        .route("/w/{ws}/compose/counters", post(compose::counters))
+        .route("/w/{ws}/posts", get(compose::list))
         .route(
             "/w/{ws}/settings",
             get(workspace::settings_form).post(workspace::settings),

@@ -1,0 +1,145 @@
+//! The composer and the publications list.
+
+use axum::extract::State;
+use axum::response::{Html, Response};
+use axum::{Extension, Form};
+use relais_domain::Permission;
+use relais_store::posts::TargetFilter;
+
+use super::{base, html, see_other};
+use crate::auth::Member;
+use crate::csrf::CsrfToken;
+use crate::service::compose::{self, Draft};
+use crate::view::{ComposePage, CountersFragment, Errs, PostRow, PostsPage};
+use crate::{AppError, AppState};
+
+/// Reads the composer form: repeated `channel`, `variant_<id>` fields.
+fn draft_of(fields: Vec<(String, String)>) -> Draft {
+    let mut d = Draft::default();
+    for (k, v) in fields {
+        match k.as_str() {
+            "body" => d.body = v,
+            "channel" => d.channels.extend(v.parse::<i64>().ok()),
+            "date" => d.date = v,
+            "time" => d.time = v,
+            "action" => d.action = v,
+            _ => {
+                if let Some(id) = k.strip_prefix("variant_").and_then(|i| i.parse().ok()) {
+                    if !v.trim().is_empty() {
+                        d.variants.insert(id, v);
+                    }
+                }
+            }
+        }
+    }
+    d
+}
+
+async fn page(
+    state: &AppState,
+    mb: &Member,
+    csrf: &CsrfToken,
+    draft: Draft,
+    errs: Errs,
+) -> Result<Response, AppError> {
+    let t = mb.viewer.t;
+    let b = base(state, &mb.viewer, csrf, t.t("compose.title"), Some(&mb.m)).await?;
+    let channels = state.store.channels(mb.id()).await?;
+    let counters = compose::counters(state, &mb.m, &draft).await?;
+    let counters_html = askama::Template::render(&CountersFragment { t, counters })?;
+    html(ComposePage {
+        b,
+        errs,
+        ws: mb.id(),
+        tz: mb.m.workspace.time_zone.clone(),
+        channels,
+        draft,
+        counters_html,
+        can_publish: mb.m.role.allows(Permission::Publish),
+    })
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+) -> Result<Response, AppError> {
+    mb.require(Permission::CreatePost)?;
+    page(&state, &mb, &csrf, Draft::default(), Errs::none()).await
+}
+
+pub async fn counters(
+    State(state): State<AppState>,
+    mb: Member,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let d = draft_of(fields);
+    let counters = compose::counters(&state, &mb.m, &d).await?;
+    Ok(axum::response::IntoResponse::into_response(Html(
+        askama::Template::render(&CountersFragment {
+            t: mb.viewer.t,
+            counters,
+        })?,
+    )))
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let d = draft_of(fields);
+    match compose::save(&state, &mb.viewer.user, &mb.m, &d).await {
+        Ok(_) => Ok(see_other(&format!("/w/{}/posts", mb.id()))),
+        Err(e) if e.field.is_some() => {
+            let errs = Errs::from(mb.viewer.t, &e);
+            let mut res = page(&state, &mb, &csrf, d, errs).await?;
+            *res.status_mut() = e.status;
+            Ok(res)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+) -> Result<Response, AppError> {
+    let t = mb.viewer.t;
+    let channels = state.store.channels(mb.id()).await?;
+    let targets = state
+        .store
+        .list_targets(mb.id(), &TargetFilter::default())
+        .await?;
+    let tz = mb.m.workspace.time_zone.as_str();
+    let rows = targets
+        .into_iter()
+        .map(|x| {
+            let ch = channels.iter().find(|c| c.id == x.channel_id);
+            let excerpt: String = x.body.chars().take(90).collect::<String>()
+                + if x.body.chars().count() > 90 {
+                    "…"
+                } else {
+                    ""
+                };
+            PostRow {
+                when: t.datetime(x.scheduled_at.unwrap_or(x.updated_at), tz),
+                channel: ch.map(|c| c.name.clone()).unwrap_or_default(),
+                network: ch.map(|c| c.network.clone()).unwrap_or_default(),
+                excerpt,
+                state: x.state,
+                url: x.remote_url,
+                error: x.last_error,
+            }
+        })
+        .collect();
+    let b = base(&state, &mb.viewer, &csrf, t.t("posts.title"), Some(&mb.m)).await?;
+    html(PostsPage {
+        b,
+        ws: mb.id(),
+        rows,
+        can_create: mb.m.role.allows(Permission::CreatePost),
+    })
+}

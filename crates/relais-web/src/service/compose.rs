@@ -1,0 +1,253 @@
+//! The composer: one message, a variant per chosen channel, counted with each network's own
+//! rule, then saved as drafts or scheduled in the workspace's time zone.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use relais_domain::publish::{resolve_local, LocalTime, TargetState};
+use relais_domain::{Code, Permission};
+use relais_publish::limits::{self, Network};
+use relais_store::audit::{Actor, NewAudit};
+use relais_store::channels::Channel;
+use relais_store::jobs::NewJob;
+use relais_store::posts::NewTarget;
+use relais_store::users::User;
+use relais_store::workspaces::Membership;
+use relais_store::StoreError;
+
+use super::field;
+use crate::auth::require;
+use crate::{AppError, AppState};
+
+pub fn network(name: &str) -> Option<Network> {
+    Some(match name {
+        "mastodon" => Network::Mastodon,
+        "bluesky" => Network::Bluesky,
+        "x" => Network::X,
+        "threads" => Network::Threads,
+        "instagram" => Network::Instagram,
+        "facebook" => Network::Facebook,
+        "linkedin" => Network::LinkedIn,
+        "telegram" => Network::Telegram,
+        "discord" => Network::Discord,
+        "matrix" => Network::Matrix,
+        "wordpress" => Network::WordPress,
+        "webhook" => Network::Webhook,
+        "newsletter" => Network::Newsletter,
+        _ => return None,
+    })
+}
+
+/// The live counter of one variant: "287 / 300 graphemes".
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Counter {
+    pub channel_id: i64,
+    pub channel: String,
+    pub network: String,
+    pub used: usize,
+    pub max: Option<usize>,
+    pub unit: &'static str,
+    pub over: bool,
+}
+
+/// Counts `text` for `ch`, with the limit the network told us (a Mastodon instance's
+/// `max_characters`) over the default.
+pub fn count(ch: &Channel, text: &str) -> Counter {
+    let rule = network(&ch.network).and_then(|n| limits::text_len(n, text, false));
+    let (used, max, unit) = match rule {
+        Some((used, max, unit)) => {
+            let max = ch
+                .limits
+                .get("max_characters")
+                .and_then(|v| v.as_u64())
+                .map(|m| m as usize)
+                .unwrap_or(max);
+            (used, Some(max), unit)
+        }
+        None => (text.chars().count(), None, "characters"),
+    };
+    Counter {
+        channel_id: ch.id,
+        channel: ch.name.clone(),
+        network: ch.network.clone(),
+        used,
+        max,
+        unit,
+        over: max.is_some_and(|m| used > m),
+    }
+}
+
+/// What the composer form sends.
+#[derive(Debug, Default, Clone)]
+pub struct Draft {
+    pub body: String,
+    pub channels: Vec<i64>,
+    /// Per-channel text; absent or empty = the main text.
+    pub variants: HashMap<i64, String>,
+    /// `YYYY-MM-DD` and `HH:MM` in the workspace's zone, when scheduling.
+    pub date: String,
+    pub time: String,
+    /// `draft`, `schedule` or `now`.
+    pub action: String,
+}
+
+impl Draft {
+    pub fn text_for(&self, channel: i64) -> &str {
+        self.variants
+            .get(&channel)
+            .map(String::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or(&self.body)
+    }
+}
+
+/// Counters of the chosen channels.
+pub async fn counters(
+    state: &AppState,
+    m: &Membership,
+    d: &Draft,
+) -> Result<Vec<Counter>, AppError> {
+    let all = state.store.channels(m.workspace.id).await?;
+    Ok(all
+        .iter()
+        .filter(|c| d.channels.contains(&c.id))
+        .map(|c| count(c, d.text_for(c.id)))
+        .collect())
+}
+
+/// When to publish, checked against the workspace's zone: a past date, a time inside a DST gap
+/// or an ambiguous hour are refused with the field to fix.
+fn when(d: &Draft, tz: &str) -> Result<Option<i64>, AppError> {
+    match d.action.as_str() {
+        "draft" => Ok(None),
+        "now" => Ok(Some(relais_store::now())),
+        "schedule" => {
+            if d.date.trim().is_empty() {
+                return Err(field("date", Code::Required).into());
+            }
+            if d.time.trim().is_empty() {
+                return Err(field("time", Code::Required).into());
+            }
+            let local = NaiveDateTime::parse_from_str(
+                &format!("{} {}", d.date.trim(), d.time.trim()),
+                "%Y-%m-%d %H:%M",
+            )
+            .map_err(|_| field("date", Code::InvalidValue))?;
+            let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+            let at = match resolve_local(tz, local) {
+                LocalTime::Exact(at) => at,
+                LocalTime::Gap { .. } => return Err(field("time", Code::DstGap).into()),
+                LocalTime::Ambiguous { .. } => return Err(field("time", Code::DstAmbiguous).into()),
+            };
+            if at < relais_store::now() - 60_000 {
+                return Err(field("date", Code::InPast).into());
+            }
+            Ok(Some(at))
+        }
+        _ => Err(field("action", Code::InvalidValue).into()),
+    }
+}
+
+/// Saves the post with one target per chosen channel; schedules them when asked. Returns the
+/// post id.
+pub async fn save(
+    state: &AppState,
+    user: &User,
+    m: &Membership,
+    d: &Draft,
+) -> Result<i64, AppError> {
+    require(m, Permission::CreatePost)?;
+    if d.body.trim().is_empty() && d.variants.values().all(|v| v.trim().is_empty()) {
+        return Err(field("body", Code::Required).into());
+    }
+    if d.channels.is_empty() {
+        return Err(field("channels", Code::Required).into());
+    }
+    let all = state.store.channels(m.workspace.id).await?;
+    let chosen: Vec<&Channel> = d
+        .channels
+        .iter()
+        .map(|id| {
+            all.iter()
+                .find(|c| c.id == *id)
+                .ok_or_else(|| AppError::from(field("channels", Code::InvalidValue)))
+        })
+        .collect::<Result<_, _>>()?;
+    if chosen.iter().any(|c| count(c, d.text_for(c.id)).over) {
+        return Err(field("body", Code::TooLong).into());
+    }
+    let at = when(d, &m.workspace.time_zone)?;
+    if at.is_some() {
+        // Contributors write drafts; approval (when it exists) decides for them.
+        require(m, Permission::Publish)?;
+    }
+    let mut tx = state.store.begin().await?;
+    let post = state
+        .store
+        .create_post(&mut tx, m.workspace.id, user.id, d.body.trim(), &[])
+        .await?;
+    for c in &chosen {
+        let t = state
+            .store
+            .add_target(
+                &mut tx,
+                &post,
+                NewTarget {
+                    channel_id: c.id,
+                    body: d.text_for(c.id).trim(),
+                    options: &serde_json::json!({}),
+                    state: TargetState::Draft,
+                    scheduled_at: None,
+                },
+            )
+            .await?;
+        if let Some(at) = at {
+            let moved = state
+                .store
+                .move_target(
+                    &mut tx,
+                    t.id,
+                    TargetState::Draft,
+                    TargetState::Scheduled,
+                    Some(at),
+                )
+                .await?
+                .ok_or(StoreError::Conflict("target"))?;
+            let job = NewJob {
+                run_at: at,
+                dedupe_key: Some(format!("publish:{}:{}", moved.id, moved.version)),
+                ..NewJob::now(
+                    "publish.target",
+                    serde_json::json!({"target_id": moved.id, "version": moved.version}),
+                )
+            };
+            state.store.enqueue(&mut tx, &job).await?;
+        }
+    }
+    let action = if at.is_some() {
+        "post.schedule"
+    } else {
+        "post.draft"
+    };
+    let after = format!(
+        "#{} → {}",
+        post.id,
+        chosen
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let actor = Actor::user(user.id, &user.email);
+    let entry = NewAudit {
+        workspace_id: Some(m.workspace.id),
+        actor: &actor,
+        action,
+        target: "post",
+        before: None,
+        after: Some(&after),
+    };
+    super::record(state, tx, entry).await?;
+    super::accounts::wake(state);
+    Ok(post.id)
+}

@@ -1,0 +1,166 @@
+//! The composer: per-network counters, validation of the schedule in the workspace's zone,
+//! drafts and scheduled targets with their publish jobs.
+
+mod common;
+use common::*;
+use relais_store::channels::NewChannel;
+use serde_json::json;
+
+async fn channel(
+    app: &TestApp,
+    ws: i64,
+    network: &str,
+    name: &str,
+    limits: serde_json::Value,
+) -> i64 {
+    let mut tx = app.state.store.begin().await.unwrap();
+    let c = app
+        .state
+        .store
+        .create_channel(
+            &mut tx,
+            NewChannel {
+                workspace_id: ws,
+                network,
+                name,
+                config: &json!({}),
+                secret_id: None,
+                limits: &limits,
+                created_by: 1,
+            },
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    c.id
+}
+
+#[tokio::test]
+async fn compose_count_validate_and_schedule() {
+    let app = spawn_app().await;
+    let owner = app.owner("fr").await;
+    let ws = app.create_workspace(&owner, "Citroën").await;
+    let compose = format!("/w/{ws}/compose");
+    let (s, page) = app.get(&owner, &compose).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("Aucun canal n’est encore connecté"));
+    let masto = channel(
+        &app,
+        ws,
+        "mastodon",
+        "Mastodon FR",
+        json!({"max_characters": 1000}),
+    )
+    .await;
+    let bsky = channel(&app, ws, "bluesky", "Bluesky", json!({})).await;
+    let (ms, bs) = (masto.to_string(), bsky.to_string());
+
+    // Live counters: graphemes for Bluesky, the instance's own limit for Mastodon.
+    let (_, html) = app.get(&owner, &compose).await;
+    let token = csrf_of(&html);
+    let r = owner
+        .post(app.at(&format!("/w/{ws}/compose/counters")))
+        .header("x-csrf-token", &token)
+        .form(&[
+            (
+                "body",
+                "Bonjour 👨‍👩‍👧‍👦 https://example.com/un/lien/tres/long/qui/compte/pour/vingt-trois",
+            ),
+            ("channel", ms.as_str()),
+            ("channel", bs.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let frag = r.text().await.unwrap();
+    assert!(
+        frag.contains("<strong>33 / 1000</strong>"),
+        "Mastodon counts a URL as 23: {frag}"
+    );
+    assert!(frag.contains("graphemes"), "{frag}");
+
+    let long = "é".repeat(301);
+    let submit = |fields: Vec<(&'static str, String)>| {
+        let owner = owner.clone();
+        let app_url = app.at(&compose);
+        let token = token.clone();
+        async move {
+            let mut f = fields;
+            f.push(("_csrf", token));
+            owner.post(app_url).form(&f).send().await.unwrap()
+        }
+    };
+    let r = submit(vec![("body", "Salut".into()), ("action", "draft".into())]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("Canaux est obligatoire"));
+    let r = submit(vec![
+        ("body", "x".into()),
+        ("channel", bs.clone()),
+        (
+            Box::leak(format!("variant_{bsky}").into_boxed_str()),
+            long.clone(),
+        ),
+        ("action", "draft".into()),
+    ])
+    .await;
+    assert_eq!(r.status(), 422, "301 graphemes on Bluesky");
+    // 02:30 on 29 March 2026 does not exist in Paris.
+    let r = submit(vec![
+        ("body", "x".into()),
+        ("channel", ms.clone()),
+        ("action", "schedule".into()),
+        ("date", "2027-03-28".into()),
+        ("time", "02:30".into()),
+    ])
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("n’existe pas ce jour-là"));
+    let r = submit(vec![
+        ("body", "x".into()),
+        ("channel", ms.clone()),
+        ("action", "schedule".into()),
+        ("date", "2020-01-01".into()),
+        ("time", "10:00".into()),
+    ])
+    .await;
+    assert!(r.text().await.unwrap().contains("est dans le passé"));
+
+    let r = submit(vec![
+        ("body", "Nouvelle C5 Aircross".into()),
+        ("channel", ms.clone()),
+        ("channel", bs.clone()),
+        ("action", "schedule".into()),
+        ("date", "2030-06-01".into()),
+        ("time", "09:30".into()),
+    ])
+    .await;
+    assert_eq!(r.status(), 303);
+    let targets = app
+        .state
+        .store
+        .list_targets(ws, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(targets.len(), 2);
+    // 09:30 in Paris in June (UTC+2) = 07:30 UTC.
+    let expected = chrono::DateTime::parse_from_rfc3339("2030-06-01T07:30:00Z")
+        .unwrap()
+        .timestamp_millis();
+    assert!(targets
+        .iter()
+        .all(|t| t.state.as_str() == "scheduled" && t.scheduled_at == Some(expected)));
+    let jobs = app.state.store.list_jobs("queued", 100).await.unwrap();
+    assert_eq!(
+        jobs.iter()
+            .filter(|j| j.kind == "publish.target" && j.run_at == expected)
+            .count(),
+        2
+    );
+    let (_, list) = app.get(&owner, &format!("/w/{ws}/posts")).await;
+    assert!(
+        list.contains("Programmé")
+            && list.contains("Nouvelle C5 Aircross")
+            && list.contains("sam. 1 juin 2030, 09\u{a0}h\u{a0}30"),
+        "{list}"
+    );
+}
