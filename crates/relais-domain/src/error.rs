@@ -49,6 +49,8 @@ codes! {
     DstGap => "dst_gap",
     DstAmbiguous => "dst_ambiguous",
     InPast => "in_past",
+    Blocked => "blocked",
+    InvalidRule => "invalid_rule",
     Internal => "internal",
 }
 

@@ -13,7 +13,7 @@ use crate::tokenize::{Scan, SpanKind};
 /// words ignoring case and accents, or a regular expression when `regex` is
 /// true (case-insensitive).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TermRule {
     pub term: String,
     pub regex: bool,
@@ -29,7 +29,7 @@ pub struct TermRule {
 
 /// A brand name that must be written exactly one way ("Citroën").
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct BrandRule {
     pub name: String,
     /// Extra wrong spellings to catch ("Citroen" is caught without this).
@@ -50,7 +50,7 @@ pub enum ApprovalPreset {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ToneRules {
     /// Report ALL-CAPS passages with `severity` instead of a plain warning.
     pub no_all_caps: bool,
@@ -59,7 +59,7 @@ pub struct ToneRules {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LinkRules {
     /// Links must carry the UTM parameters below.
     pub require_utm: bool,
@@ -72,7 +72,7 @@ pub struct LinkRules {
 
 /// The editorial charter of a workspace.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Charter {
     /// Default severity `block`.
     pub forbidden_terms: Vec<TermRule>,

@@ -159,6 +159,64 @@ impl Store {
         Ok(())
     }
 
+    /// A channel by id alone, for workers (jobs carry ids they created).
+    pub async fn channel_by_id(&self, id: i64) -> Result<Channel> {
+        let row = sqlx::query(&format!("SELECT {COLS} FROM channels WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        from_row(&row)
+    }
+
+    /// Replaces the non-secret configuration and limits read from the network (reconnect).
+    pub async fn update_channel_config(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        id: i64,
+        config: &serde_json::Value,
+        limits: &serde_json::Value,
+    ) -> Result<()> {
+        sqlx::query("UPDATE channels SET config = $1, limits = $2, updated_at = $3 WHERE id = $4")
+            .bind(config.to_string())
+            .bind(limits.to_string())
+            .bind(now())
+            .bind(id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// The network asked us to wait until `until`. A channel that needs reconnecting keeps that
+    /// status (the more urgent one); the wait is recorded either way.
+    pub async fn mark_channel_rate_limited(&self, id: i64, until: i64, detail: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE channels SET status = CASE WHEN status = 'needs_reconnect' THEN status ELSE 'rate_limited' END, \
+             status_detail = CASE WHEN status = 'needs_reconnect' THEN status_detail ELSE $1 END, \
+             rate_limited_until = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(detail)
+        .bind(until)
+        .bind(now())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Back to `connected` after a successful call, if the channel was only rate limited.
+    pub async fn clear_channel_rate_limit(&self, id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE channels SET status = 'connected', status_detail = NULL, rate_limited_until = NULL, updated_at = $1 \
+             WHERE id = $2 AND status = 'rate_limited'",
+        )
+        .bind(now())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     pub async fn archive_channel(
         &self,
         conn: &mut sqlx::AnyConnection,

@@ -90,6 +90,25 @@ pub struct NewTarget<'a> {
     pub scheduled_at: Option<i64>,
 }
 
+/// Dedupe key of the publish job of one schedule version of a target (see
+/// [`Store::lost_scheduled_targets`], which looks for it).
+pub fn publish_job_key(target_id: i64, version: i64) -> String {
+    format!("publish:{target_id}:{version}")
+}
+
+/// Counts for a health page, per workspace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PublishingHealth {
+    pub workspace_id: i64,
+    /// Scheduled and due (should be going out now).
+    pub due: i64,
+    /// Scheduled and overdue beyond the tolerance: something is wrong.
+    pub late: i64,
+    pub failed: i64,
+    pub unconfirmed: i64,
+    pub publishing: i64,
+}
+
 /// What a target list is filtered on (calendar, list view, health page).
 #[derive(Debug, Default, Clone)]
 pub struct TargetFilter {
@@ -293,15 +312,34 @@ impl Store {
         message: &str,
         retry_at: Option<i64>,
     ) -> Result<bool> {
+        let mut c = self.pool.acquire().await?;
+        let t = self
+            .settle_attempt_in(&mut c, id, to, code, message, retry_at)
+            .await?;
+        Ok(t.is_some())
+    }
+
+    /// [`Store::settle_attempt`] in the caller's transaction, so the follow-up job (retry,
+    /// reconcile) and the audit entry commit with the state change. Returns the settled target
+    /// (its new `version` when it went back to `scheduled`), or None when it was not publishing.
+    pub async fn settle_attempt_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        id: i64,
+        to: TargetState,
+        code: &str,
+        message: &str,
+        retry_at: Option<i64>,
+    ) -> Result<Option<Target>> {
         if !TargetState::Publishing.can_go(to) {
             return Err(StoreError::Conflict("this state change is not allowed"));
         }
         let bump = i64::from(to == TargetState::Scheduled);
         let message: String = message.chars().take(1000).collect();
-        let n = sqlx::query(
+        let row = sqlx::query(&format!(
             "UPDATE targets SET state = $1, last_error_code = $2, last_error = $3, scheduled_at = COALESCE($4, scheduled_at), \
-             version = version + $5, updated_at = $6 WHERE id = $7 AND state = 'publishing'",
-        )
+             version = version + $5, updated_at = $6 WHERE id = $7 AND state = 'publishing' RETURNING {T_COLS}"
+        ))
         .bind(to.as_str())
         .bind(code)
         .bind(message)
@@ -309,9 +347,123 @@ impl Store {
         .bind(bump)
         .bind(now())
         .bind(id)
-        .execute(&self.pool)
+        .fetch_optional(conn)
+        .await?;
+        row.as_ref().map(target_from_row).transpose()
+    }
+
+    /// Re-arms a scheduled target without claiming it: a new `version` (so the jobs of the old
+    /// one do nothing) and, when given, a new time. Compare-and-set on `version`: only the job
+    /// that still owns the schedule may move it (rate limit wait, lost job found by the sweeper).
+    pub async fn reschedule_target(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        id: i64,
+        version: i64,
+        at: Option<i64>,
+    ) -> Result<Option<Target>> {
+        let row = sqlx::query(&format!(
+            "UPDATE targets SET scheduled_at = COALESCE($1, scheduled_at), version = version + 1, updated_at = $2 \
+             WHERE id = $3 AND state = 'scheduled' AND version = $4 RETURNING {T_COLS}"
+        ))
+        .bind(at)
+        .bind(now())
+        .bind(id)
+        .bind(version)
+        .fetch_optional(conn)
+        .await?;
+        row.as_ref().map(target_from_row).transpose()
+    }
+
+    /// Records why a target stays where it is (e.g. an unconfirmed target that cannot be read
+    /// back), without changing its state; guarded by that state. `updated_at` is kept: it
+    /// dates the last attempt (a Mastodon idempotency key expires after about an hour).
+    pub async fn note_target_error(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        id: i64,
+        state: TargetState,
+        code: &str,
+        message: &str,
+    ) -> Result<bool> {
+        let message: String = message.chars().take(1000).collect();
+        let n = sqlx::query(
+            "UPDATE targets SET last_error_code = $1, last_error = $2 WHERE id = $3 AND state = $4",
+        )
+        .bind(code)
+        .bind(message)
+        .bind(id)
+        .bind(state.as_str())
+        .execute(conn)
         .await?
         .rows_affected();
         Ok(n == 1)
+    }
+
+    /// Scheduled targets due before `before` whose publish job of the current version is not
+    /// pending (it went dead or was purged): `(id, version)`, oldest first.
+    pub async fn lost_scheduled_targets(&self, before: i64, limit: i64) -> Result<Vec<(i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.version FROM targets t WHERE t.state = 'scheduled' AND t.scheduled_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.state IN ('queued', 'running') AND \
+             j.dedupe_key = 'publish:' || CAST(t.id AS TEXT) || ':' || CAST(t.version AS TEXT)) \
+             ORDER BY t.scheduled_at, t.id LIMIT $2",
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    /// Targets claimed for publishing before `before` and never settled (the worker died).
+    pub async fn stale_publishing_targets(&self, before: i64, limit: i64) -> Result<Vec<Target>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {T_COLS} FROM targets WHERE state = 'publishing' AND updated_at < $1 ORDER BY updated_at, id LIMIT $2"
+        ))
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(target_from_row).collect()
+    }
+
+    /// Publishing health per workspace (all workspaces when `workspace_id` is None): scheduled
+    /// targets due by `now`, those due before `late_before`, and failed / unconfirmed / in-flight.
+    pub async fn publishing_health(
+        &self,
+        workspace_id: Option<i64>,
+        now_ms: i64,
+        late_before: i64,
+    ) -> Result<Vec<PublishingHealth>> {
+        let rows = sqlx::query(
+            "SELECT workspace_id, \
+             COUNT(CASE WHEN state = 'scheduled' AND scheduled_at <= $1 THEN 1 END), \
+             COUNT(CASE WHEN state = 'scheduled' AND scheduled_at < $2 THEN 1 END), \
+             COUNT(CASE WHEN state = 'failed' THEN 1 END), \
+             COUNT(CASE WHEN state = 'unconfirmed' THEN 1 END), \
+             COUNT(CASE WHEN state = 'publishing' THEN 1 END) \
+             FROM targets WHERE state IN ('scheduled', 'publishing', 'failed', 'unconfirmed') \
+             AND ($3 = 0 OR workspace_id = $3) GROUP BY workspace_id ORDER BY workspace_id",
+        )
+        .bind(now_ms)
+        .bind(late_before)
+        .bind(workspace_id.unwrap_or(0))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PublishingHealth {
+                    workspace_id: r.try_get(0)?,
+                    due: r.try_get(1)?,
+                    late: r.try_get(2)?,
+                    failed: r.try_get(3)?,
+                    unconfirmed: r.try_get(4)?,
+                    publishing: r.try_get(5)?,
+                })
+            })
+            .collect()
     }
 }

@@ -368,3 +368,17 @@ impl Store {
         Ok(row.try_get(0)?)
     }
 }
+
+impl Store {
+    /// For the CLI: a workspace id from its exact name (None when absent or ambiguous).
+    pub async fn workspace_id_by_name(&self, name: &str) -> Result<Option<i64>> {
+        let rows = sqlx::query("SELECT id FROM workspaces WHERE name = $1")
+            .bind(name)
+            .fetch_all(&self.pool)
+            .await?;
+        if rows.len() != 1 {
+            return Ok(None);
+        }
+        Ok(Some(rows[0].try_get(0)?))
+    }
+}

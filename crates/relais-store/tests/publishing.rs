@@ -165,3 +165,221 @@ async fn targets_move_only_along_the_state_machine() {
         Some(at)
     );
 }
+
+/// The store methods the publisher builds on: re-arming, settling in a transaction, the
+/// sweeper's queries, health counts and channel status changes.
+#[tokio::test]
+async fn publisher_support_queries() {
+    use relais_store::jobs::NewJob;
+    use relais_store::posts::publish_job_key;
+
+    let db = fresh_store().await.unwrap();
+    let s = &db.store;
+    let mut tx = s.begin().await.unwrap();
+    let u = s
+        .create_user(
+            &mut tx,
+            NewUser {
+                email: "p@x.fr",
+                name: "P",
+                password_hash: "x",
+                lang: None,
+                is_admin: false,
+            },
+        )
+        .await
+        .unwrap();
+    let w = s
+        .create_workspace(&mut tx, "W", "UTC", Lang::En, u.id)
+        .await
+        .unwrap();
+    let ch = s
+        .create_channel(
+            &mut tx,
+            NewChannel {
+                workspace_id: w.id,
+                network: "webhook",
+                name: "Hook",
+                config: &json!({}),
+                secret_id: None,
+                limits: &json!({}),
+                created_by: u.id,
+            },
+        )
+        .await
+        .unwrap();
+    let post = s.create_post(&mut tx, w.id, u.id, "b", &[]).await.unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let t = s
+            .add_target(
+                &mut tx,
+                &post,
+                NewTarget {
+                    channel_id: ch.id,
+                    body: "b",
+                    options: &json!({}),
+                    state: S::Draft,
+                    scheduled_at: None,
+                },
+            )
+            .await
+            .unwrap();
+        ids.push(t.id);
+    }
+    let past = relais_store::now() - 600_000;
+    for id in &ids {
+        s.move_target(&mut tx, *id, S::Draft, S::Scheduled, Some(past))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    // Only the first target has a pending job for its version.
+    let job = NewJob {
+        dedupe_key: Some(publish_job_key(ids[0], 1)),
+        ..NewJob::now("publish.target", json!({}))
+    };
+    s.enqueue(&mut tx, &job).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let lost = s
+        .lost_scheduled_targets(relais_store::now(), 10)
+        .await
+        .unwrap();
+    assert_eq!(lost, vec![(ids[1], 1), (ids[2], 1)]);
+
+    // Re-arming is a compare-and-set on the version.
+    let mut tx = s.begin().await.unwrap();
+    assert!(s
+        .reschedule_target(&mut tx, ids[1], 0, None)
+        .await
+        .unwrap()
+        .is_none());
+    let t = s
+        .reschedule_target(&mut tx, ids[1], 1, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((t.version, t.scheduled_at), (2, Some(past)));
+    tx.commit().await.unwrap();
+
+    // Settling in a transaction returns the new version on a retry.
+    let c = s.claim_target(ids[2], 1).await.unwrap().unwrap();
+    assert_eq!(c.state, S::Publishing);
+    let stale = s
+        .stale_publishing_targets(relais_store::now() + 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(stale.len(), 1);
+    assert!(s
+        .stale_publishing_targets(relais_store::now() - 60_000, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let h = s
+        .publishing_health(
+            Some(w.id),
+            relais_store::now(),
+            relais_store::now() - 120_000,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            h[0].due,
+            h[0].late,
+            h[0].publishing,
+            h[0].failed,
+            h[0].unconfirmed
+        ),
+        (2, 2, 1, 0, 0)
+    );
+    let mut tx = s.begin().await.unwrap();
+    let at = relais_store::now() + 5_000;
+    let r = s
+        .settle_attempt_in(&mut tx, ids[2], S::Scheduled, "transient", "500", Some(at))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (r.state, r.version, r.scheduled_at),
+        (S::Scheduled, 2, Some(at))
+    );
+    assert!(s
+        .settle_attempt_in(&mut tx, ids[2], S::Failed, "x", "y", None)
+        .await
+        .unwrap()
+        .is_none());
+    tx.commit().await.unwrap();
+
+    // Notes keep the state and the last-attempt time.
+    s.claim_target(ids[2], 2).await.unwrap().unwrap();
+    s.settle_attempt(ids[2], S::Unconfirmed, "unknown_outcome", "timeout", None)
+        .await
+        .unwrap();
+    let before = s.target(ids[2]).await.unwrap();
+    let mut c = s.pool().acquire().await.unwrap();
+    assert!(s
+        .note_target_error(&mut c, ids[2], S::Unconfirmed, "not_found", "check by hand")
+        .await
+        .unwrap());
+    assert!(!s
+        .note_target_error(&mut c, ids[2], S::Failed, "x", "y")
+        .await
+        .unwrap());
+    drop(c);
+    let after = s.target(ids[2]).await.unwrap();
+    assert_eq!(
+        (
+            after.state,
+            after.last_error_code.as_deref(),
+            after.updated_at
+        ),
+        (S::Unconfirmed, Some("not_found"), before.updated_at)
+    );
+    let all = s
+        .publishing_health(None, relais_store::now(), 0)
+        .await
+        .unwrap();
+    assert_eq!((all.len(), all[0].unconfirmed), (1, 1));
+
+    // Channels: worker lookup, rate limit on and off, config update.
+    let until = relais_store::now() + 30_000;
+    s.mark_channel_rate_limited(ch.id, until, "429")
+        .await
+        .unwrap();
+    let c = s.channel_by_id(ch.id).await.unwrap();
+    assert_eq!(
+        (c.status.as_str(), c.rate_limited_until),
+        ("rate_limited", Some(until))
+    );
+    s.clear_channel_rate_limit(ch.id).await.unwrap();
+    let c = s.channel_by_id(ch.id).await.unwrap();
+    assert_eq!(
+        (c.status.as_str(), c.rate_limited_until),
+        ("connected", None)
+    );
+    s.set_channel_status(ch.id, "needs_reconnect", Some("401"), None)
+        .await
+        .unwrap();
+    s.mark_channel_rate_limited(ch.id, until, "429")
+        .await
+        .unwrap();
+    s.clear_channel_rate_limit(ch.id).await.unwrap();
+    let c = s.channel_by_id(ch.id).await.unwrap();
+    assert_eq!(
+        (c.status.as_str(), c.status_detail.as_deref()),
+        ("needs_reconnect", Some("401")),
+        "the more urgent status stays"
+    );
+    let mut tx = s.begin().await.unwrap();
+    s.update_channel_config(&mut tx, ch.id, &json!({"acct": "b"}), &json!({"max": 5}))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let c = s.channel_by_id(ch.id).await.unwrap();
+    assert_eq!(
+        (c.config["acct"].as_str(), c.limits["max"].as_i64()),
+        (Some("b"), Some(5))
+    );
+}

@@ -16,6 +16,8 @@ pub struct AppError {
     pub status: StatusCode,
     pub code: Code,
     pub field: Option<&'static str>,
+    /// A precise reason appended to the message (e.g. which charter rule is invalid).
+    pub detail: Option<String>,
 }
 
 impl AppError {
@@ -24,6 +26,7 @@ impl AppError {
             status,
             code,
             field: None,
+            detail: None,
         }
     }
     pub fn not_found() -> Self {
@@ -40,10 +43,26 @@ impl AppError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code,
             field: Some(field),
+            detail: None,
         }
+    }
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
     }
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, Code::Internal)
+    }
+}
+
+impl AppError {
+    /// The message in the user's language, with the detail when there is one.
+    pub fn message(&self, t: Tr) -> String {
+        let m = t.code(self.code, self.field);
+        match &self.detail {
+            Some(d) => format!("{m} ({d})"),
+            None => m,
+        }
     }
 }
 
@@ -63,6 +82,7 @@ impl From<FieldError> for AppError {
             status,
             code: e.code,
             field: Some(e.field),
+            detail: None,
         }
     }
 }
@@ -121,7 +141,7 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         return res;
     };
     let t = Tr(lang);
-    let message = t.code(err.code, err.field);
+    let message = err.message(t);
     let message = message.as_str();
     if path.starts_with("/api/") {
         let body = ErrorBody {

@@ -321,6 +321,39 @@ impl ComposePage {
 pub struct CountersFragment {
     pub t: Tr,
     pub counters: Vec<crate::service::compose::Counter>,
+    pub findings: Vec<FindingRow>,
+    pub no_dictionary: Vec<String>,
+}
+
+/// A check finding as the composer lists it: the words concerned and what to do.
+pub struct FindingRow {
+    pub severity: &'static str,
+    pub excerpt: String,
+    pub message: String,
+    pub suggestions: String,
+}
+
+impl FindingRow {
+    pub fn rows(text: &str, report: &relais_guard::Report) -> Vec<FindingRow> {
+        report
+            .findings
+            .iter()
+            .map(|f| FindingRow {
+                severity: match f.severity {
+                    relais_guard::Severity::Block => "block",
+                    relais_guard::Severity::NeedsApproval => "needs_approval",
+                    relais_guard::Severity::Warn => "warn",
+                },
+                excerpt: text
+                    .chars()
+                    .skip(f.start)
+                    .take(f.end.saturating_sub(f.start).min(60))
+                    .collect(),
+                message: f.message.clone(),
+                suggestions: f.suggestions.join(", "),
+            })
+            .collect()
+    }
 }
 
 /// One line of the publications list.
@@ -341,4 +374,14 @@ pub struct PostsPage {
     pub ws: i64,
     pub rows: Vec<PostRow>,
     pub can_create: bool,
+}
+
+#[derive(Template)]
+#[template(path = "charter.html")]
+pub struct CharterPage {
+    pub b: Base,
+    pub errs: Errs,
+    pub ws: i64,
+    pub body: String,
+    pub can_edit: bool,
 }

@@ -56,6 +56,18 @@ pub enum Command {
     /// Administration.
     #[command(subcommand)]
     Admin(Admin),
+    /// Check a text before publishing: spelling, typography, charter, confidentiality,
+    /// personal data, links (JSON Lines with --format json; exit 0 when nothing blocks).
+    Check(relais_guard::CheckArgs),
+    /// Benchmarks that print their figures.
+    #[command(subcommand)]
+    Bench(Bench),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Bench {
+    /// Spelling recall, false alarms and checking time of the pre-publication checks.
+    Guard(relais_guard::BenchArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -114,9 +126,17 @@ pub fn main() -> ExitCode {
             _ => None,
         },
     };
-    if let Command::DefaultConfig = cli.command {
-        print!("{}", crate::config::EXAMPLE);
-        return ExitCode::SUCCESS;
+    match &cli.command {
+        Command::DefaultConfig => {
+            print!("{}", crate::config::EXAMPLE);
+            return ExitCode::SUCCESS;
+        }
+        Command::Bench(Bench::Guard(args)) => return relais_guard::run_bench(args),
+        // Without --workspace the check needs no database.
+        Command::Check(args) if args.workspace.is_none() => {
+            return relais_guard::run_check(args, None)
+        }
+        _ => {}
     }
     let settings = match Settings::load(&overrides) {
         Ok(s) => s,
@@ -176,7 +196,10 @@ async fn run(cmd: Command, s: Settings) -> anyhow::Result<ExitCode> {
             println!("applied migrations: {done:?}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::DefaultConfig => unreachable!("handled before loading settings"),
+        Command::DefaultConfig | Command::Bench(_) => {
+            unreachable!("handled before loading settings")
+        }
+        Command::Check(args) => check_with_workspace(&s, &args).await,
         Command::Backup { out } => {
             let store = app::open_store(&s).await?;
             store.backup_sqlite(&out).await?;
@@ -321,4 +344,24 @@ async fn queue_check(s: &Settings, n: usize, local: bool) -> anyhow::Result<Exit
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `relais check --workspace W`: W is a workspace id or name; its stored charter applies.
+async fn check_with_workspace(
+    s: &Settings,
+    args: &relais_guard::CheckArgs,
+) -> anyhow::Result<ExitCode> {
+    let store = app::open_store(s).await?;
+    let w = args.workspace.as_deref().unwrap_or_default();
+    let id = match w.parse::<i64>() {
+        Ok(id) => id,
+        Err(_) => store.workspace_id_by_name(w).await?.ok_or_else(|| {
+            anyhow::anyhow!("no workspace named {w:?}: give its id or exact name")
+        })?,
+    };
+    let charter = match store.charter(id).await? {
+        Some(body) => Some(serde_json::from_str(&body)?),
+        None => None,
+    };
+    Ok(relais_guard::run_check(args, charter))
 }

@@ -39,6 +39,11 @@ pub fn router() -> Router<AppState> {
             axum::routing::delete(revoke_invitation),
         )
         .route("/workspaces/{ws}/audit", get(audit))
+        .route(
+            "/workspaces/{ws}/charter",
+            get(get_charter).put(put_charter),
+        )
+        .route("/workspaces/{ws}/checks", post(checks))
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/admin/jobs", get(list_jobs))
@@ -126,6 +131,8 @@ mod tests {
             "/tokens/{id}",
             "/admin/jobs",
             "/admin/jobs/{id}/retry",
+            "/workspaces/{ws}/charter",
+            "/workspaces/{ws}/checks",
         ] {
             assert!(paths.contains_key(p), "{p} missing from openapi.json");
         }

@@ -275,3 +275,42 @@ pub async fn retry_job(
     accounts::wake(&state);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+pub async fn get_charter(State(state): State<AppState>, m: ApiMember) -> ApiResult {
+    let c = crate::service::checks::charter(&state, m.m.workspace.id).await?;
+    Ok(Json(c).into_response())
+}
+
+pub async fn put_charter(State(state): State<AppState>, m: ApiMember, body: String) -> ApiResult {
+    crate::service::checks::save_charter(&state, &m.user, &m.m, &body).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct CheckBody {
+    text: Option<String>,
+    lang: Option<String>,
+    channel: Option<String>,
+}
+
+/// Runs the pre-publication checks on a text with the workspace's charter.
+pub async fn checks(
+    State(state): State<AppState>,
+    m: ApiMember,
+    ApiJson(b): ApiJson<CheckBody>,
+) -> ApiResult {
+    let ui = m.user.lang.unwrap_or(m.m.workspace.lang);
+    let text = b
+        .text
+        .ok_or_else(|| AppError::bad_request("text", relais_domain::Code::Required))?;
+    let r = crate::service::checks::check(
+        &state,
+        &m.m,
+        &text,
+        b.lang.as_deref().unwrap_or(""),
+        b.channel.as_deref(),
+        ui,
+    )
+    .await?;
+    Ok(Json(r).into_response())
+}

@@ -10,7 +10,9 @@ use super::{base, html, see_other};
 use crate::auth::Member;
 use crate::csrf::CsrfToken;
 use crate::service::compose::{self, Draft};
-use crate::view::{ComposePage, CountersFragment, Errs, PostRow, PostsPage};
+use crate::view::{
+    CharterPage, ComposePage, CountersFragment, Errs, FindingRow, PostRow, PostsPage,
+};
 use crate::{AppError, AppState};
 
 /// Reads the composer form: repeated `channel`, `variant_<id>` fields.
@@ -45,8 +47,7 @@ async fn page(
     let t = mb.viewer.t;
     let b = base(state, &mb.viewer, csrf, t.t("compose.title"), Some(&mb.m)).await?;
     let channels = state.store.channels(mb.id()).await?;
-    let counters = compose::counters(state, &mb.m, &draft).await?;
-    let counters_html = askama::Template::render(&CountersFragment { t, counters })?;
+    let counters_html = fragment(state, mb, &draft).await?;
     html(ComposePage {
         b,
         errs,
@@ -68,18 +69,35 @@ pub async fn form(
     page(&state, &mb, &csrf, Draft::default(), Errs::none()).await
 }
 
+/// Counters and check findings of the main text, refreshed as the user types.
+async fn fragment(state: &AppState, mb: &Member, d: &Draft) -> Result<String, AppError> {
+    let t = mb.viewer.t;
+    let counters = compose::counters(state, &mb.m, d).await?;
+    let (findings, no_dictionary) = if d.body.trim().is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        let report = crate::service::checks::check(state, &mb.m, &d.body, "", None, t.0).await?;
+        (
+            FindingRow::rows(&d.body, &report),
+            report.languages_without_dictionary.clone(),
+        )
+    };
+    Ok(askama::Template::render(&CountersFragment {
+        t,
+        counters,
+        findings,
+        no_dictionary,
+    })?)
+}
+
 pub async fn counters(
     State(state): State<AppState>,
     mb: Member,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let d = draft_of(fields);
-    let counters = compose::counters(&state, &mb.m, &d).await?;
     Ok(axum::response::IntoResponse::into_response(Html(
-        askama::Template::render(&CountersFragment {
-            t: mb.viewer.t,
-            counters,
-        })?,
+        fragment(&state, &mb, &d).await?,
     )))
 }
 
@@ -142,4 +160,64 @@ pub async fn list(
         rows,
         can_create: mb.m.role.allows(Permission::CreatePost),
     })
+}
+
+async fn charter_page(
+    state: &AppState,
+    mb: &Member,
+    csrf: &CsrfToken,
+    body: String,
+    errs: Errs,
+) -> Result<Response, AppError> {
+    let b = base(
+        state,
+        &mb.viewer,
+        csrf,
+        mb.viewer.t.t("charter.title"),
+        Some(&mb.m),
+    )
+    .await?;
+    let can_edit =
+        mb.m.role.allows(Permission::ManageCharter) && mb.m.workspace.archived_at.is_none();
+    html(CharterPage {
+        b,
+        errs,
+        ws: mb.id(),
+        body,
+        can_edit,
+    })
+}
+
+pub async fn charter(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+) -> Result<Response, AppError> {
+    let c = crate::service::checks::charter(&state, mb.id()).await?;
+    let body = serde_json::to_string_pretty(&c).map_err(|_| AppError::internal())?;
+    charter_page(&state, &mb, &csrf, body, Errs::none()).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct CharterForm {
+    #[serde(default)]
+    charter: String,
+}
+
+pub async fn charter_save(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+    Form(f): Form<CharterForm>,
+) -> Result<Response, AppError> {
+    match crate::service::checks::save_charter(&state, &mb.viewer.user, &mb.m, &f.charter).await {
+        Ok(()) => Ok(see_other(&format!("/w/{}/charter", mb.id()))),
+        Err(e) if e.field.is_some() => {
+            let mut res =
+                charter_page(&state, &mb, &csrf, f.charter, Errs::from(mb.viewer.t, &e)).await?;
+            *res.status_mut() = e.status;
+            Ok(res)
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -44,6 +44,10 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/compose/counters", post(compose::counters))
         .route("/w/{ws}/posts", get(compose::list))
         .route(
+            "/w/{ws}/charter",
+            get(compose::charter).post(compose::charter_save),
+        )
+        .route(
             "/w/{ws}/settings",
             get(workspace::settings_form).post(workspace::settings),
         )

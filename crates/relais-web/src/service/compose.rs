@@ -180,6 +180,21 @@ pub async fn save(
     if at.is_some() {
         // Contributors write drafts; approval (when it exists) decides for them.
         require(m, Permission::Publish)?;
+        // Nothing with a blocking finding (confidential term, card number…) is scheduled.
+        for c in &chosen {
+            let r = super::checks::check(
+                state,
+                m,
+                d.text_for(c.id),
+                "",
+                Some(&c.network),
+                user.lang.unwrap_or(m.workspace.lang),
+            )
+            .await?;
+            if r.blocking {
+                return Err(field("body", Code::Blocked).into());
+            }
+        }
     }
     let mut tx = state.store.begin().await?;
     let post = state

@@ -1,0 +1,241 @@
+//! Pre-publication checks through the API, the composer and the CLI, with a stored charter.
+
+mod common;
+use common::*;
+use serde_json::{json, Value};
+
+async fn token(app: &TestApp, c: &reqwest::Client) -> String {
+    let r = app.submit(c, "/tokens", "/tokens", &[("name", "t")]).await;
+    let page = r.text().await.unwrap();
+    regex::Regex::new(r#"id="new-token">(rls_[^<]+)<"#)
+        .unwrap()
+        .captures(&page)
+        .unwrap()[1]
+        .to_string()
+}
+
+#[tokio::test]
+async fn charter_and_checks_api_and_composer_block() {
+    let app = spawn_app().await;
+    let owner = app.owner("fr").await;
+    let ws = app.create_workspace(&owner, "Citroën").await;
+    let tok = token(&app, &owner).await;
+    let api = reqwest::Client::new();
+    let url = |p: &str| app.at(&format!("/api/v1/workspaces/{ws}{p}"));
+
+    // An invalid rule is refused and named.
+    let bad = json!({"forbidden_terms": [{"term": "prix(", "regex": true}]});
+    let r = api
+        .put(url("/charter"))
+        .bearer_auth(&tok)
+        .body(bad.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["field"], "charter");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("forbidden_terms[0]"),
+        "{e}"
+    );
+    let r = api
+        .put(url("/charter"))
+        .bearer_auth(&tok)
+        .body(json!({"brand_names": [{"term": "x"}]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        422,
+        "unknown keys are errors, not silently ignored"
+    );
+    let good =
+        json!({"confidential_terms": ["Projet Hirondelle"], "brand_names": [{"name": "Citroën"}]});
+    let r = api
+        .put(url("/charter"))
+        .bearer_auth(&tok)
+        .body(good.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204, "{:?}", r.text().await);
+    let stored: Value = api
+        .get(url("/charter"))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["confidential_terms"][0], "Projet Hirondelle");
+
+    let r: Value = api
+        .post(url("/checks"))
+        .bearer_auth(&tok)
+        .json(&json!({"text": "Le projet hirondelle arrive : écrivez à jean.dupont@example.com, carte 4111 1111 1111 1111. Une erreure.", "lang": "fr"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["blocking"], true, "{r}");
+    let kinds: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.iter().any(|k| k.starts_with("confidential")),
+        "{kinds:?}"
+    );
+    assert!(kinds.iter().any(|k| k.contains("card")), "{kinds:?}");
+    assert!(kinds.iter().any(|k| k.starts_with("spelling")), "{kinds:?}");
+    let r = api
+        .post(url("/checks"))
+        .bearer_auth(&tok)
+        .json(&json!({"text": "x".repeat(200_000)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "text");
+    let r = api
+        .post(url("/checks"))
+        .bearer_auth(&tok)
+        .json(&json!({"text": "hi", "lang": "de"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_lang");
+
+    // The charter page shows it and names a bad rule.
+    let (s, page) = app.get(&owner, &format!("/w/{ws}/charter")).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("Projet Hirondelle"));
+    let r = app
+        .submit(
+            &owner,
+            &format!("/w/{ws}/charter"),
+            &format!("/w/{ws}/charter"),
+            &[("charter", "{\"max_hashtags\": \"trois\"}")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("La charte contient une règle inutilisable"));
+
+    // The composer shows the findings and refuses to schedule a blocking text.
+    let mut tx = app.state.store.begin().await.unwrap();
+    let ch = app
+        .state
+        .store
+        .create_channel(
+            &mut tx,
+            relais_store::channels::NewChannel {
+                workspace_id: ws,
+                network: "mastodon",
+                name: "M",
+                config: &json!({}),
+                secret_id: None,
+                limits: &json!({}),
+                created_by: 1,
+            },
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let chs = ch.id.to_string();
+    let (_, html) = app.get(&owner, &format!("/w/{ws}/compose")).await;
+    let csrf = csrf_of(&html);
+    let frag = owner
+        .post(app.at(&format!("/w/{ws}/compose/counters")))
+        .header("x-csrf-token", &csrf)
+        .form(&[
+            ("body", "Le Projet Hirondelle sort demain"),
+            ("channel", chs.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        frag.contains("Bloque la publication") && frag.contains("<mark>Projet Hirondelle</mark>"),
+        "{frag}"
+    );
+    let r = owner
+        .post(app.at(&format!("/w/{ws}/compose")))
+        .form(&[
+            ("body", "Le Projet Hirondelle sort demain"),
+            ("channel", chs.as_str()),
+            ("action", "now"),
+            ("_csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("bloque la publication"));
+    let r = owner
+        .post(app.at(&format!("/w/{ws}/compose")))
+        .form(&[
+            ("body", "Le Projet Hirondelle sort demain"),
+            ("channel", chs.as_str()),
+            ("action", "draft"),
+            ("_csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "drafts may hold anything");
+}
+
+#[tokio::test]
+async fn relais_check_cli_contract() {
+    let dir = relais_store::testing::TempDir::new();
+    let f = dir.0.join("post.txt");
+    std::fs::write(
+        &f,
+        "Bonjour à tous, voici notre nouvelle offre ! Ecrivez à contact@example.com.",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_relais"))
+        .args(["check", "--lang", "fr", "--format", "json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "{out:?}"
+    );
+    for line in stdout.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        for k in ["kind", "severity", "start", "end", "message", "suggestions"] {
+            assert!(v.get(k).is_some(), "{k} in {line}");
+        }
+    }
+    assert!(stdout.contains("\"kind\""), "some finding: {stdout}");
+    std::fs::write(&f, [0x66, 0x6f, 0xff, 0x6f]).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_relais"))
+        .args(["check", "--format", "json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("byte"),
+        "{out:?}"
+    );
+}
