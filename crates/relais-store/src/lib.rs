@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod channels;
 pub mod error;
+pub mod freeze;
 pub mod jobs;
 pub mod migrate;
 pub mod password;

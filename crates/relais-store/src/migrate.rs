@@ -28,6 +28,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_foundation"),
     migration!(2, "0002_publishing"),
     migration!(3, "0003_charters"),
+    migration!(4, "0004_freeze"),
 ];
 
 /// Arbitrary constant for `pg_advisory_xact_lock`: processes starting together migrate in turn.

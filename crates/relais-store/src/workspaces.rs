@@ -382,3 +382,17 @@ impl Store {
         Ok(Some(rows[0].try_get(0)?))
     }
 }
+
+impl Store {
+    /// A workspace by id, for the CLI and workers (no member scope).
+    pub async fn workspace(&self, id: i64) -> Result<Workspace> {
+        let row = sqlx::query(&format!(
+            "SELECT {WS_COLS} FROM workspaces w WHERE w.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        ws_from_row(&row)
+    }
+}

@@ -61,6 +61,8 @@ pub struct Current {
     pub name: String,
     pub role: Role,
     pub archived: bool,
+    /// "who, when, why" of an active crisis freeze.
+    pub frozen: Option<String>,
 }
 
 impl Current {
@@ -70,6 +72,7 @@ impl Current {
             name: m.workspace.name.clone(),
             role: m.role,
             archived: m.workspace.archived_at.is_some(),
+            frozen: None,
         }
     }
     pub fn initials(&self) -> String {
@@ -214,6 +217,9 @@ pub struct MembersPage {
 pub struct OverviewPage {
     pub b: Base,
     pub m: Membership,
+    pub errs: Errs,
+    pub frozen: bool,
+    pub can_freeze: bool,
 }
 
 #[derive(Template)]

@@ -56,9 +56,28 @@ pub enum Command {
     /// Administration.
     #[command(subcommand)]
     Admin(Admin),
+    /// Listening: `relais listen match --queries Q --posts P [--out O]`.
+    #[command(subcommand)]
+    Listen(relais_listen::ListenCommand),
     /// Check a text before publishing: spelling, typography, charter, confidentiality,
     /// personal data, links (JSON Lines with --format json; exit 0 when nothing blocks).
     Check(relais_guard::CheckArgs),
+    /// Crisis freeze: hold every scheduled publication of a workspace.
+    Freeze {
+        /// Workspace id or exact name.
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// End a crisis freeze.
+    Unfreeze {
+        #[arg(long)]
+        workspace: String,
+        /// What to do with publications that fell due: publish_now, reschedule or drafts.
+        #[arg(long, default_value = "drafts")]
+        resolution: String,
+    },
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(Bench),
@@ -68,6 +87,8 @@ pub enum Command {
 pub enum Bench {
     /// Spelling recall, false alarms and checking time of the pre-publication checks.
     Guard(relais_guard::BenchArgs),
+    /// Matcher throughput with 10k and 100k queries, memory, hot-reload time.
+    Listen(relais_listen::BenchArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -138,6 +159,12 @@ pub fn main() -> ExitCode {
         }
         _ => {}
     }
+    // Listening commands own their arguments and need no configuration.
+    let command = match cli.command {
+        Command::Listen(cmd) => return relais_listen::run(cmd),
+        Command::Bench(Bench::Listen(args)) => return relais_listen::run_bench(args),
+        other => other,
+    };
     let settings = match Settings::load(&overrides) {
         Ok(s) => s,
         Err(e) => {
@@ -150,7 +177,7 @@ pub fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    match rt.block_on(run(cli.command, settings)) {
+    match rt.block_on(run(command, settings)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("relais: {e:#}");
@@ -196,10 +223,17 @@ async fn run(cmd: Command, s: Settings) -> anyhow::Result<ExitCode> {
             println!("applied migrations: {done:?}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::DefaultConfig | Command::Bench(_) => {
+        Command::DefaultConfig | Command::Bench(_) | Command::Listen(_) => {
             unreachable!("handled before loading settings")
         }
         Command::Check(args) => check_with_workspace(&s, &args).await,
+        Command::Freeze { workspace, reason } => {
+            freeze_cmd(&s, &workspace, Some(reason), None).await
+        }
+        Command::Unfreeze {
+            workspace,
+            resolution,
+        } => freeze_cmd(&s, &workspace, None, Some(resolution)).await,
         Command::Backup { out } => {
             let store = app::open_store(&s).await?;
             store.backup_sqlite(&out).await?;
@@ -364,4 +398,59 @@ async fn check_with_workspace(
         None => None,
     };
     Ok(relais_guard::run_check(args, charter))
+}
+
+async fn workspace_id(store: &relais_store::Store, w: &str) -> anyhow::Result<i64> {
+    match w.parse::<i64>() {
+        Ok(id) => Ok(id),
+        Err(_) => store
+            .workspace_id_by_name(w)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no workspace named {w:?}: give its id or exact name")),
+    }
+}
+
+/// `relais freeze` / `relais unfreeze`, recorded in the audit log as the CLI.
+async fn freeze_cmd(
+    s: &Settings,
+    w: &str,
+    reason: Option<String>,
+    resolution: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let app = Application::build(
+        s,
+        Roles {
+            web: false,
+            worker: false,
+        },
+    )
+    .await?;
+    let id = workspace_id(&app.state.store, w).await?;
+    let ws = app.state.store.workspace(id).await?;
+    // The CLI acts with the operator's authority: an owner's membership.
+    let m = relais_store::workspaces::Membership {
+        workspace: ws,
+        role: relais_domain::Role::Owner,
+    };
+    let actor = relais_store::audit::Actor::system("cli");
+    let t = relais_web::i18n::Tr(relais_domain::Lang::En);
+    let r = match (reason, resolution) {
+        (Some(reason), _) => relais_web::service::freeze::freeze(&app.state, &actor, &m, &reason)
+            .await
+            .map(|n| format!("frozen: {n} scheduled publications held")),
+        (_, Some(res)) => relais_web::service::freeze::unfreeze(&app.state, &actor, &m, &res)
+            .await
+            .map(|n| format!("unfrozen: {n} publications back on the schedule")),
+        _ => unreachable!(),
+    };
+    match r {
+        Ok(msg) => {
+            println!("{msg}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("relais: {}", e.message(t));
+            Ok(ExitCode::from(2))
+        }
+    }
 }

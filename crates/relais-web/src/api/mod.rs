@@ -39,6 +39,8 @@ pub fn router() -> Router<AppState> {
             axum::routing::delete(revoke_invitation),
         )
         .route("/workspaces/{ws}/audit", get(audit))
+        .route("/workspaces/{ws}/freeze", get(get_freeze).post(freeze))
+        .route("/workspaces/{ws}/unfreeze", post(unfreeze))
         .route(
             "/workspaces/{ws}/charter",
             get(get_charter).put(put_charter),
@@ -133,6 +135,8 @@ mod tests {
             "/admin/jobs/{id}/retry",
             "/workspaces/{ws}/charter",
             "/workspaces/{ws}/checks",
+            "/workspaces/{ws}/freeze",
+            "/workspaces/{ws}/unfreeze",
         ] {
             assert!(paths.contains_key(p), "{p} missing from openapi.json");
         }

@@ -314,3 +314,50 @@ pub async fn checks(
     .await?;
     Ok(Json(r).into_response())
 }
+
+fn actor(u: &relais_store::users::User) -> relais_store::audit::Actor {
+    relais_store::audit::Actor::user(u.id, &u.email)
+}
+
+pub async fn get_freeze(State(state): State<AppState>, m: ApiMember) -> ApiResult {
+    Ok(
+        Json(json!({ "active": state.store.active_freeze(m.m.workspace.id).await? }))
+            .into_response(),
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct FreezeBody {
+    reason: Option<String>,
+    resolution: Option<String>,
+}
+
+pub async fn freeze(
+    State(state): State<AppState>,
+    m: ApiMember,
+    ApiJson(b): ApiJson<FreezeBody>,
+) -> ApiResult {
+    let n = crate::service::freeze::freeze(
+        &state,
+        &actor(&m.user),
+        &m.m,
+        b.reason.as_deref().unwrap_or(""),
+    )
+    .await?;
+    Ok(Json(json!({ "frozen_targets": n })).into_response())
+}
+
+pub async fn unfreeze(
+    State(state): State<AppState>,
+    m: ApiMember,
+    ApiJson(b): ApiJson<FreezeBody>,
+) -> ApiResult {
+    let n = crate::service::freeze::unfreeze(
+        &state,
+        &actor(&m.user),
+        &m.m,
+        b.resolution.as_deref().unwrap_or(""),
+    )
+    .await?;
+    Ok(Json(json!({ "rescheduled_targets": n })).into_response())
+}

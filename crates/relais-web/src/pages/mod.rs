@@ -43,6 +43,8 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/compose", get(compose::form).post(compose::submit))
         .route("/w/{ws}/compose/counters", post(compose::counters))
         .route("/w/{ws}/posts", get(compose::list))
+        .route("/w/{ws}/freeze", post(workspace::freeze))
+        .route("/w/{ws}/unfreeze", post(workspace::unfreeze))
         .route(
             "/w/{ws}/charter",
             get(compose::charter).post(compose::charter_save),
@@ -114,6 +116,18 @@ pub async fn base(
         .filter(|m| m.workspace.archived_at.is_none())
         .map(|m| (m.workspace.id, m.workspace.name))
         .collect();
+    let mut current = current.map(Current::from);
+    if let Some(c) = current.as_mut() {
+        // The freeze banner stays on every page of the workspace until someone unfreezes.
+        if let Some(f) = state.store.active_freeze(c.id).await? {
+            c.frozen = Some(format!(
+                "{} — {} — {}",
+                f.frozen_by,
+                v.t.datetime(f.frozen_at, "UTC"),
+                f.reason
+            ));
+        }
+    }
     Ok(Base {
         t: v.t,
         csrf: csrf.0.clone(),
@@ -121,7 +135,7 @@ pub async fn base(
             user_name: v.user.name.clone(),
             is_admin: v.user.is_admin,
             workspaces,
-            current: current.map(Current::from),
+            current,
         }),
         title: title.to_string(),
         flash: None,

@@ -86,13 +86,77 @@ pub async fn create(
     }
 }
 
+async fn overview_page(
+    state: &AppState,
+    mb: &Member,
+    csrf: &CsrfToken,
+    errs: Errs,
+) -> Result<Response, AppError> {
+    let b = base(state, &mb.viewer, csrf, &mb.m.workspace.name, Some(&mb.m)).await?;
+    let frozen = state.store.active_freeze(mb.id()).await?.is_some();
+    let can_freeze = mb.m.role.allows(Permission::Freeze) && mb.m.workspace.archived_at.is_none();
+    html(OverviewPage {
+        b,
+        m: mb.m.clone(),
+        errs,
+        frozen,
+        can_freeze,
+    })
+}
+
 pub async fn overview(
     State(state): State<AppState>,
     mb: Member,
     Extension(csrf): Extension<CsrfToken>,
 ) -> Result<Response, AppError> {
-    let b = base(&state, &mb.viewer, &csrf, &mb.m.workspace.name, Some(&mb.m)).await?;
-    html(OverviewPage { b, m: mb.m })
+    overview_page(&state, &mb, &csrf, Errs::none()).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct FreezeForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    resolution: String,
+}
+
+async fn freeze_outcome<T>(
+    state: &AppState,
+    mb: &Member,
+    csrf: &CsrfToken,
+    r: Result<T, AppError>,
+) -> Result<Response, AppError> {
+    match r {
+        Ok(_) => Ok(see_other(&format!("/w/{}", mb.id()))),
+        Err(e) if e.field.is_some() => {
+            let mut res = overview_page(state, mb, csrf, Errs::from(mb.viewer.t, &e)).await?;
+            *res.status_mut() = e.status;
+            Ok(res)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn freeze(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+    Form(f): Form<FreezeForm>,
+) -> Result<Response, AppError> {
+    let actor = relais_store::audit::Actor::user(mb.viewer.user.id, &mb.viewer.user.email);
+    let r = crate::service::freeze::freeze(&state, &actor, &mb.m, &f.reason).await;
+    freeze_outcome(&state, &mb, &csrf, r).await
+}
+
+pub async fn unfreeze(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+    Form(f): Form<FreezeForm>,
+) -> Result<Response, AppError> {
+    let actor = relais_store::audit::Actor::user(mb.viewer.user.id, &mb.viewer.user.email);
+    let r = crate::service::freeze::unfreeze(&state, &actor, &mb.m, &f.resolution).await;
+    freeze_outcome(&state, &mb, &csrf, r).await
 }
 
 async fn settings_page(

@@ -228,15 +228,7 @@ pub async fn save(
                 )
                 .await?
                 .ok_or(StoreError::Conflict("target"))?;
-            let job = NewJob {
-                run_at: at,
-                dedupe_key: Some(format!("publish:{}:{}", moved.id, moved.version)),
-                ..NewJob::now(
-                    "publish.target",
-                    serde_json::json!({"target_id": moved.id, "version": moved.version}),
-                )
-            };
-            state.store.enqueue(&mut tx, &job).await?;
+            enqueue_publish(state, &mut tx, moved.id, moved.version, at).await?;
         }
     }
     let action = if at.is_some() {
@@ -265,4 +257,25 @@ pub async fn save(
     super::record(state, tx, entry).await?;
     super::accounts::wake(state);
     Ok(post.id)
+}
+
+/// The publish job of one scheduled target version, in the caller's transaction. A target
+/// rescheduled later gets a new version, and this job then does nothing.
+pub async fn enqueue_publish(
+    state: &AppState,
+    conn: &mut relais_store::AnyConnection,
+    target_id: i64,
+    version: i64,
+    at: i64,
+) -> Result<(), AppError> {
+    let job = NewJob {
+        run_at: at,
+        dedupe_key: Some(format!("publish:{target_id}:{version}")),
+        ..NewJob::now(
+            "publish.target",
+            serde_json::json!({"target_id": target_id, "version": version}),
+        )
+    };
+    state.store.enqueue(conn, &job).await?;
+    Ok(())
 }

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod checks;
 pub mod compose;
+pub mod freeze;
 pub mod mailjob;
 pub mod workspaces;
 

@@ -1,0 +1,247 @@
+//! Queries compiled into one flat program: nodes, spans and elements live in shared arenas
+//! (no per-query allocation), tokens are replaced by dense vocabulary ids.
+
+use super::table::TokenTable;
+use crate::query::{Pattern, Query};
+
+pub const NONE: u32 = u32::MAX;
+
+/// One position of a span: an exact vocabulary token or a prefix.
+#[derive(Debug, Clone, Copy)]
+pub enum Elem {
+    Exact(u32),
+    Prefix(u32),
+}
+
+/// Consecutive elements, the first one carrying `mark`.
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    pub off: u32,
+    pub len: u32,
+    pub mark: u8,
+    /// Index of an exact element used to enumerate positions, or NONE (prefixes only).
+    pub exact_at: u32,
+    /// Canonical key (in `ptable`) of the last element when it is a prefix, else NONE.
+    pub pkey: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Node {
+    /// A single unmarked word: present iff its vocabulary id occurs in the post.
+    Word(u32),
+    Span(u32),
+    Lang(u32),
+    Not(u32),
+    And(u32, u32),
+    Or(u32, u32),
+    /// Left spans, right spans (ranges in `kids`, holding span indices) and distance.
+    Near(u32, u32, u32, u32, u32),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Program {
+    pub vocab: TokenTable,
+    /// Prefixes truncated to a canonical length (see `anchor::PREFIX_LENS`).
+    pub ptable: TokenTable,
+    pub nodes: Vec<Node>,
+    pub kids: Vec<u32>,
+    pub spans: Vec<Span>,
+    pub elems: Vec<Elem>,
+    pub prefix_bytes: Vec<u8>,
+    pub prefix_ends: Vec<u32>,
+    pub langs: Vec<String>,
+    pub roots: Vec<u32>,
+    /// Per query: signature bits of tokens every matching post contains (see `sig_bit`).
+    pub required: Vec<u64>,
+}
+
+/// Signature bit of a vocabulary id: a post whose signature lacks a bit required by a query
+/// cannot match it, which rejects most candidates without walking their program.
+#[inline]
+pub fn sig_bit(v: u32) -> u64 {
+    1 << (v % 64)
+}
+
+impl Program {
+    pub fn prefix(&self, p: u32) -> &[u8] {
+        let p = p as usize;
+        let start = if p == 0 {
+            0
+        } else {
+            self.prefix_ends[p - 1] as usize
+        };
+        &self.prefix_bytes[start..self.prefix_ends[p] as usize]
+    }
+
+    pub fn kids(&self, off: u32, len: u32) -> &[u32] {
+        &self.kids[off as usize..(off + len) as usize]
+    }
+
+    pub fn span_elems(&self, sp: &Span) -> &[Elem] {
+        &self.elems[sp.off as usize..(sp.off + sp.len) as usize]
+    }
+
+    /// Compile one query; returns its root node.
+    pub fn add(&mut self, q: &Query) -> u32 {
+        let node = match q {
+            Query::Pattern(p) => self.pattern(p),
+            Query::Lang(code) => {
+                let i = match self.langs.iter().position(|l| l == code) {
+                    Some(i) => i,
+                    None => {
+                        self.langs.push(code.clone());
+                        self.langs.len() - 1
+                    }
+                };
+                Node::Lang(i as u32)
+            }
+            Query::Not(inner) => Node::Not(self.add(inner)),
+            Query::And(items) | Query::Or(items) => {
+                let mut ids: Vec<u32> = items.iter().map(|i| self.add(i)).collect();
+                // Cheap children first: AND and OR short-circuit.
+                ids.sort_by_key(|&k| self.static_cost(k));
+                let off = self.kids.len() as u32;
+                self.kids.extend_from_slice(&ids);
+                let len = ids.len() as u32;
+                if matches!(q, Query::And(_)) {
+                    Node::And(off, len)
+                } else {
+                    Node::Or(off, len)
+                }
+            }
+            Query::Near {
+                left,
+                right,
+                distance,
+            } => {
+                let l: Vec<u32> = left.iter().map(|p| self.span(p)).collect();
+                let r: Vec<u32> = right.iter().map(|p| self.span(p)).collect();
+                let loff = self.kids.len() as u32;
+                self.kids.extend_from_slice(&l);
+                let roff = self.kids.len() as u32;
+                self.kids.extend_from_slice(&r);
+                Node::Near(loff, l.len() as u32, roff, r.len() as u32, *distance)
+            }
+        };
+        self.nodes.push(node);
+        (self.nodes.len() - 1) as u32
+    }
+
+    fn pattern(&mut self, p: &Pattern) -> Node {
+        if p.tokens.len() == 1 && !p.prefix && p.mark == crate::query::Mark::None {
+            Node::Word(self.vocab.insert(p.tokens[0].as_bytes()))
+        } else {
+            Node::Span(self.span(p))
+        }
+    }
+
+    fn span(&mut self, p: &Pattern) -> u32 {
+        let off = self.elems.len() as u32;
+        let last = p.tokens.len() - 1;
+        let mut exact_at = NONE;
+        let mut pkey = NONE;
+        for (i, t) in p.tokens.iter().enumerate() {
+            let e = if p.prefix && i == last {
+                let b = t.as_bytes();
+                pkey = self
+                    .ptable
+                    .insert(&b[..super::anchor::canonical_len(b.len())]);
+                self.prefix_bytes.extend_from_slice(b);
+                self.prefix_ends.push(self.prefix_bytes.len() as u32);
+                Elem::Prefix((self.prefix_ends.len() - 1) as u32)
+            } else {
+                if exact_at == NONE {
+                    exact_at = i as u32;
+                }
+                Elem::Exact(self.vocab.insert(t.as_bytes()))
+            };
+            self.elems.push(e);
+        }
+        self.spans.push(Span {
+            off,
+            len: p.tokens.len() as u32,
+            mark: p.mark.as_byte(),
+            exact_at,
+            pkey,
+        });
+        (self.spans.len() - 1) as u32
+    }
+
+    /// Signature bits of the tokens `node` requires in any post it matches.
+    pub fn required(&self, node: u32) -> u64 {
+        match self.nodes[node as usize] {
+            Node::Word(v) => sig_bit(v),
+            Node::Span(s) => self.span_required(s),
+            Node::Lang(_) | Node::Not(_) => 0,
+            Node::And(off, len) => self
+                .kids(off, len)
+                .iter()
+                .fold(0, |a, &k| a | self.required(k)),
+            Node::Or(off, len) => self
+                .kids(off, len)
+                .iter()
+                .fold(!0, |a, &k| a & self.required(k)),
+            Node::Near(loff, llen, roff, rlen, _) => {
+                let side = |off, len| {
+                    self.kids(off, len)
+                        .iter()
+                        .fold(!0, |a, &s| a & self.span_required(s))
+                };
+                side(loff, llen) | side(roff, rlen)
+            }
+        }
+    }
+
+    fn span_required(&self, s: u32) -> u64 {
+        self.span_elems(&self.spans[s as usize])
+            .iter()
+            .fold(0, |a, e| match *e {
+                Elem::Exact(v) => a | sig_bit(v),
+                Elem::Prefix(_) => a,
+            })
+    }
+
+    /// Rough evaluation cost of a node, to order AND/OR children.
+    fn static_cost(&self, node: u32) -> u32 {
+        match self.nodes[node as usize] {
+            Node::Word(_) | Node::Lang(_) => 1,
+            Node::Span(s) if self.spans[s as usize].exact_at != NONE => 4,
+            Node::Span(_) => 40,
+            Node::Not(k) => self.static_cost(k),
+            Node::And(off, len) | Node::Or(off, len) => self
+                .kids(off, len)
+                .iter()
+                .map(|&k| self.static_cost(k))
+                .sum(),
+            Node::Near(..) => 60,
+        }
+    }
+
+    pub fn shrink(&mut self) {
+        self.vocab.shrink();
+        self.ptable.shrink();
+        self.nodes.shrink_to_fit();
+        self.kids.shrink_to_fit();
+        self.spans.shrink_to_fit();
+        self.elems.shrink_to_fit();
+        self.prefix_bytes.shrink_to_fit();
+        self.prefix_ends.shrink_to_fit();
+        self.roots.shrink_to_fit();
+        self.required.shrink_to_fit();
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.vocab.heap_bytes()
+            + self.ptable.heap_bytes()
+            + self.nodes.capacity() * size_of::<Node>()
+            + self.kids.capacity() * 4
+            + self.spans.capacity() * size_of::<Span>()
+            + self.elems.capacity() * size_of::<Elem>()
+            + self.prefix_bytes.capacity()
+            + self.prefix_ends.capacity() * 4
+            + self.langs.iter().map(|l| l.capacity() + 24).sum::<usize>()
+            + self.roots.capacity() * 4
+            + self.required.capacity() * 8
+    }
+}

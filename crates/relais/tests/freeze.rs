@@ -1,0 +1,212 @@
+//! Crisis freeze: every scheduled target held at once, a banner on every page, who/when/why in
+//! the audit log, and a choice at unfreeze for what fell due. UI, API and CLI.
+
+mod common;
+use common::*;
+use relais_domain::publish::TargetState as S;
+use relais_store::channels::NewChannel;
+use serde_json::{json, Value};
+
+async fn schedule_two(app: &TestApp, owner: &reqwest::Client, ws: i64) -> (i64, i64) {
+    let mut tx = app.state.store.begin().await.unwrap();
+    let ch = app
+        .state
+        .store
+        .create_channel(
+            &mut tx,
+            NewChannel {
+                workspace_id: ws,
+                network: "webhook",
+                name: "Hook",
+                config: &json!({}),
+                secret_id: None,
+                limits: &json!({}),
+                created_by: 1,
+            },
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let chs = ch.id.to_string();
+    for (body, date) in [("Bientôt", "2031-01-01"), ("Plus tard", "2032-01-01")] {
+        let r = app
+            .submit(
+                owner,
+                &format!("/w/{ws}/compose"),
+                &format!("/w/{ws}/compose"),
+                &[
+                    ("body", body),
+                    ("channel", &chs),
+                    ("action", "schedule"),
+                    ("date", date),
+                    ("time", "10:00"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+    }
+    let t = app
+        .state
+        .store
+        .list_targets(ws, &Default::default())
+        .await
+        .unwrap();
+    // Pretend the first one fell due while frozen.
+    relais_store::sqlx::query("UPDATE targets SET scheduled_at = 1000 WHERE id = $1")
+        .bind(t[0].id)
+        .execute(app.state.store.pool())
+        .await
+        .unwrap();
+    (t[0].id, t[1].id)
+}
+
+#[tokio::test]
+async fn freeze_and_unfreeze_from_the_ui() {
+    let app = spawn_app().await;
+    let owner = app.owner("fr").await;
+    let ws = app.create_workspace(&owner, "Citroën").await;
+    let (due, later) = schedule_two(&app, &owner, ws).await;
+    let r = app
+        .submit(
+            &owner,
+            &format!("/w/{ws}"),
+            &format!("/w/{ws}/freeze"),
+            &[("reason", "")],
+        )
+        .await;
+    assert_eq!(r.status(), 422, "a reason is required");
+    let r = app
+        .submit(
+            &owner,
+            &format!("/w/{ws}"),
+            &format!("/w/{ws}/freeze"),
+            &[("reason", "Rappel produit")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    for id in [due, later] {
+        assert_eq!(app.state.store.target(id).await.unwrap().state, S::Frozen);
+    }
+    // The banner stays on every page of the workspace; the list shows "Gelé".
+    for p in [
+        format!("/w/{ws}/posts"),
+        format!("/w/{ws}/members"),
+        format!("/w/{ws}/compose"),
+    ] {
+        let (_, page) = app.get(&owner, &p).await;
+        assert!(
+            page.contains("Publications gelées (crise)") && page.contains("Rappel produit"),
+            "{p}"
+        );
+    }
+    assert!(app
+        .get(&owner, &format!("/w/{ws}/posts"))
+        .await
+        .1
+        .contains("Gelé"));
+    let before = app.state.store.target(later).await.unwrap().version;
+    let r = app
+        .submit(
+            &owner,
+            &format!("/w/{ws}"),
+            &format!("/w/{ws}/unfreeze"),
+            &[("resolution", "drafts")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        app.state.store.target(due).await.unwrap().state,
+        S::Draft,
+        "fell due → draft"
+    );
+    let l = app.state.store.target(later).await.unwrap();
+    assert_eq!(
+        (l.state, l.version),
+        (S::Scheduled, before + 1),
+        "not due → back on the schedule, new version"
+    );
+    let jobs = app.state.store.list_jobs("queued", 100).await.unwrap();
+    assert!(jobs
+        .iter()
+        .any(|j| j.payload["target_id"] == later && j.payload["version"] == l.version));
+    let (_, audit) = app
+        .get(&owner, &format!("/w/{ws}/audit?action=workspace."))
+        .await;
+    assert!(
+        audit.contains("workspace.freeze")
+            && audit.contains("workspace.unfreeze")
+            && audit.contains("Rappel produit")
+    );
+}
+
+#[tokio::test]
+async fn freeze_by_api_and_cli() {
+    let app = spawn_app().await;
+    let owner = app.owner("en").await;
+    let ws = app.create_workspace(&owner, "Brand").await;
+    let (due, _) = schedule_two(&app, &owner, ws).await;
+    let r = app
+        .submit(&owner, "/tokens", "/tokens", &[("name", "t")])
+        .await;
+    let page = r.text().await.unwrap();
+    let tok = regex::Regex::new(r#"id="new-token">(rls_[^<]+)<"#)
+        .unwrap()
+        .captures(&page)
+        .unwrap()[1]
+        .to_string();
+    let api = reqwest::Client::new();
+    let url = |p: &str| app.at(&format!("/api/v1/workspaces/{ws}{p}"));
+    let r: Value = api
+        .post(url("/freeze"))
+        .bearer_auth(&tok)
+        .json(&json!({"reason": "Bad buzz"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["frozen_targets"], 2);
+    let r = api
+        .post(url("/freeze"))
+        .bearer_auth(&tok)
+        .json(&json!({"reason": "again"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let active: Value = api
+        .get(url("/freeze"))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(active["active"]["reason"], "Bad buzz");
+    let r = api
+        .post(url("/unfreeze"))
+        .bearer_auth(&tok)
+        .json(&json!({"resolution": "sometime"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "resolution");
+    let r: Value = api
+        .post(url("/unfreeze"))
+        .bearer_auth(&tok)
+        .json(&json!({"resolution": "publish_now"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["rescheduled_targets"], 2);
+    let t = app.state.store.target(due).await.unwrap();
+    assert!(
+        t.state == S::Scheduled && t.scheduled_at.unwrap() > 1000,
+        "due target publishes now"
+    );
+}
