@@ -51,6 +51,9 @@ codes! {
     InPast => "in_past",
     Blocked => "blocked",
     InvalidRule => "invalid_rule",
+    QuerySyntax => "query_syntax",
+    InvalidUrl => "invalid_url",
+    UrlRefused => "url_refused",
     Internal => "internal",
 }
 

@@ -9,6 +9,7 @@ pub mod channels;
 pub mod error;
 pub mod freeze;
 pub mod jobs;
+pub mod listening;
 pub mod migrate;
 pub mod password;
 pub mod posts;

@@ -29,6 +29,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_publishing"),
     migration!(3, "0003_charters"),
     migration!(4, "0004_freeze"),
+    migration!(5, "0005_listening"),
 ];
 
 /// Arbitrary constant for `pg_advisory_xact_lock`: processes starting together migrate in turn.

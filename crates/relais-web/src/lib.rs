@@ -42,6 +42,8 @@ pub struct AppState {
     pub metrics: Arc<ops::Metrics>,
     /// Wakes the local worker after an enqueue so jobs start without waiting for the next poll.
     pub worker_wake: Option<Arc<Notify>>,
+    /// The HTTP client for every URL the server fetches (SSRF-guarded).
+    pub net: relais_net::Net,
 }
 
 impl AppState {

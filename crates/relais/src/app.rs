@@ -77,6 +77,14 @@ impl Application {
             Some(a) if s.public_url == format!("http://{}", s.listen) => format!("http://{a}"),
             _ => s.public_url.clone(),
         };
+        let ssrf =
+            relais_net::SsrfPolicy::with_allow_list(&s.security.fetch_allow).map_err(|e| {
+                anyhow::anyhow!("security.fetch_allow: {e} (write CIDRs like 127.0.0.1/32)")
+            })?;
+        let net = relais_net::Net::new(relais_net::NetConfig {
+            ssrf,
+            ..Default::default()
+        })?;
         let cfg = WebConfig {
             public_url,
             secure_cookies: s.secure_cookies(),
@@ -89,10 +97,21 @@ impl Application {
             cfg: Arc::new(cfg),
             metrics: Arc::new(relais_web::ops::Metrics::new()),
             worker_wake: None,
+            net: net.clone(),
         };
         let worker = if roles.worker {
             let mut registry = Registry::new();
             relais_web::service::mailjob::register(&mut registry, state.clone());
+            relais_listener::Listener::new(store.clone(), net.clone())
+                .register(&mut registry)
+                .await?;
+            let publisher = relais_publisher::Publisher::new(
+                (*state.keyring).clone(),
+                net.clone(),
+                Default::default(),
+            );
+            relais_publisher::register(&mut registry, publisher);
+            relais_publisher::install_sweeper(&store).await?;
             store
                 .upsert_recurring(
                     "housekeeping",

@@ -89,6 +89,8 @@ pub enum Bench {
     Guard(relais_guard::BenchArgs),
     /// Matcher throughput with 10k and 100k queries, memory, hot-reload time.
     Listen(relais_listen::BenchArgs),
+    /// Publishing lateness p50/p99, throughput and duplicates for 10,000 due posts on a local sink.
+    Publish(relais_publisher::bench::BenchArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -223,10 +225,17 @@ async fn run(cmd: Command, s: Settings) -> anyhow::Result<ExitCode> {
             println!("applied migrations: {done:?}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::DefaultConfig | Command::Bench(_) | Command::Listen(_) => {
+        Command::DefaultConfig
+        | Command::Bench(Bench::Guard(_) | Bench::Listen(_))
+        | Command::Listen(_) => {
             unreachable!("handled before loading settings")
         }
         Command::Check(args) => check_with_workspace(&s, &args).await,
+        Command::Bench(Bench::Publish(args)) => {
+            app::install_crypto_provider();
+            relais_publisher::bench::run_bench(args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Freeze { workspace, reason } => {
             freeze_cmd(&s, &workspace, Some(reason), None).await
         }

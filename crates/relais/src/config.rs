@@ -45,6 +45,9 @@ pub struct WorkerSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct SecuritySettings {
     pub login_max_failures: i64,
+    /// Private networks the server may fetch anyway (CIDRs, e.g. "127.0.0.1/32" for tests).
+    /// Everything private, loopback and link-local is refused otherwise (SSRF guard).
+    pub fetch_allow: Vec<String>,
     /// `auto` (from public_url), `true` or `false`.
     pub secure_cookies: String,
 }
@@ -95,6 +98,7 @@ impl Default for SecuritySettings {
         SecuritySettings {
             login_max_failures: 5,
             secure_cookies: "auto".into(),
+            fetch_allow: Vec::new(),
         }
     }
 }
@@ -207,6 +211,13 @@ impl Settings {
         }
         if let Some(v) = get("RELAIS_WORKER_CONCURRENCY") {
             self.worker.concurrency = num("RELAIS_WORKER_CONCURRENCY", v)? as usize;
+        }
+        if let Some(v) = get("RELAIS_FETCH_ALLOW") {
+            self.security.fetch_allow = v
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
         }
         if let Some(v) = get("RELAIS_SECURE_COOKIES") {
             self.security.secure_cookies = v;

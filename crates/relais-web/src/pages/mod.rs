@@ -2,6 +2,7 @@
 
 mod account;
 mod compose;
+mod listening;
 mod me;
 mod workspace;
 
@@ -43,6 +44,22 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/compose", get(compose::form).post(compose::submit))
         .route("/w/{ws}/compose/counters", post(compose::counters))
         .route("/w/{ws}/posts", get(compose::list))
+        .route("/w/{ws}/listening", get(listening::index))
+        .route("/w/{ws}/listening/queries", post(listening::add_query))
+        .route(
+            "/w/{ws}/listening/queries/{id}/delete",
+            post(listening::delete_query),
+        )
+        .route("/w/{ws}/listening/sources", post(listening::add_source))
+        .route(
+            "/w/{ws}/listening/sources/{id}/delete",
+            post(listening::delete_source),
+        )
+        .route(
+            "/w/{ws}/listening/mentions/{id}/irrelevant",
+            post(listening::irrelevant),
+        )
+        .route("/w/{ws}/listening/explain", post(listening::explain))
         .route("/w/{ws}/freeze", post(workspace::freeze))
         .route("/w/{ws}/unfreeze", post(workspace::unfreeze))
         .route(

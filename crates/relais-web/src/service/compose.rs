@@ -9,11 +9,9 @@ use relais_domain::{Code, Permission};
 use relais_publish::limits::{self, Network};
 use relais_store::audit::{Actor, NewAudit};
 use relais_store::channels::Channel;
-use relais_store::jobs::NewJob;
 use relais_store::posts::NewTarget;
 use relais_store::users::User;
 use relais_store::workspaces::Membership;
-use relais_store::StoreError;
 
 use super::field;
 use crate::auth::require;
@@ -217,18 +215,8 @@ pub async fn save(
             )
             .await?;
         if let Some(at) = at {
-            let moved = state
-                .store
-                .move_target(
-                    &mut tx,
-                    t.id,
-                    TargetState::Draft,
-                    TargetState::Scheduled,
-                    Some(at),
-                )
-                .await?
-                .ok_or(StoreError::Conflict("target"))?;
-            enqueue_publish(state, &mut tx, moved.id, moved.version, at).await?;
+            // The state change and its publish job commit together.
+            relais_publisher::schedule(&state.store, &mut tx, t.id, TargetState::Draft, at).await?;
         }
     }
     let action = if at.is_some() {
@@ -257,25 +245,4 @@ pub async fn save(
     super::record(state, tx, entry).await?;
     super::accounts::wake(state);
     Ok(post.id)
-}
-
-/// The publish job of one scheduled target version, in the caller's transaction. A target
-/// rescheduled later gets a new version, and this job then does nothing.
-pub async fn enqueue_publish(
-    state: &AppState,
-    conn: &mut relais_store::AnyConnection,
-    target_id: i64,
-    version: i64,
-    at: i64,
-) -> Result<(), AppError> {
-    let job = NewJob {
-        run_at: at,
-        dedupe_key: Some(format!("publish:{target_id}:{version}")),
-        ..NewJob::now(
-            "publish.target",
-            serde_json::json!({"target_id": target_id, "version": version}),
-        )
-    };
-    state.store.enqueue(conn, &job).await?;
-    Ok(())
 }

@@ -61,7 +61,8 @@ pub async fn unfreeze(
         r => r?,
     };
     for r in &back {
-        super::compose::enqueue_publish(state, &mut tx, r.target_id, r.version, r.at).await?;
+        relais_publisher::enqueue_publish(&state.store, &mut tx, r.target_id, r.version, r.at)
+            .await?;
     }
     let after = format!(
         "{} ({} targets back on the schedule)",

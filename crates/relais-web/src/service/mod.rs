@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod checks;
 pub mod compose;
 pub mod freeze;
+pub mod listening;
 pub mod mailjob;
 pub mod workspaces;
 

@@ -31,6 +31,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    init_test_log();
     let dir = TempDir::new();
     let (db_url, db_dir) = fresh_url().await.expect("test database");
     let mut s =
@@ -188,5 +189,15 @@ impl TestApp {
         assert_eq!(r.status(), 303);
         let loc = r.headers()["location"].to_str().unwrap().to_string();
         loc.trim_start_matches("/w/").parse().unwrap()
+    }
+}
+
+/// Logs of the app under test when RELAIS_TEST_LOG is set (e.g. `relais_listener=debug`).
+pub fn init_test_log() {
+    if let Ok(f) = std::env::var("RELAIS_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(f))
+            .with_test_writer()
+            .try_init();
     }
 }

@@ -1,0 +1,291 @@
+//! Per-network channel credentials, as stored (sealed) in `secrets` under
+//! [`CREDENTIALS_PURPOSE`], and the connector they make.
+
+use relais_net::Net;
+use relais_publish::bluesky::{Bluesky, BlueskyCredentials, DEFAULT_PDS};
+use relais_publish::discord::{DiscordWebhook, DiscordWebhookConfig};
+use relais_publish::mastodon::{Mastodon, MastodonCredentials};
+use relais_publish::matrix::{Matrix, MatrixCredentials};
+use relais_publish::telegram::{Telegram, TelegramConfig, DEFAULT_API};
+use relais_publish::webhook::{Webhook, WebhookConfig};
+use relais_publish::wordpress::{WordPress, WordPressCredentials};
+use relais_publish::{Connector, Secret};
+use relais_store::channels::Channel;
+use serde::{Deserialize, Serialize};
+
+/// Purpose bound to the sealed credentials (a secret sealed for another purpose does not open).
+pub const CREDENTIALS_PURPOSE: &str = "channel.credentials";
+
+/// What the user gives to connect a channel, one variant per network relais-publish supports.
+/// Serialized with a `network` tag; `Debug` never prints a secret.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "network", rename_all = "snake_case")]
+pub enum ChannelCredentials {
+    Mastodon {
+        instance: String,
+        access_token: String,
+    },
+    Bluesky {
+        #[serde(default = "default_pds")]
+        pds: String,
+        identifier: String,
+        app_password: String,
+    },
+    Matrix {
+        homeserver: String,
+        access_token: String,
+        room: String,
+    },
+    Webhook {
+        url: String,
+        secret: String,
+    },
+    #[serde(rename = "wordpress")]
+    WordPress {
+        site: String,
+        user: String,
+        app_password: String,
+    },
+    Telegram {
+        bot_token: String,
+        chat_id: String,
+        #[serde(default)]
+        api_base: Option<String>,
+    },
+    Discord {
+        webhook_url: String,
+        #[serde(default)]
+        username: Option<String>,
+    },
+}
+
+fn default_pds() -> String {
+    DEFAULT_PDS.to_string()
+}
+
+impl std::fmt::Debug for ChannelCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ChannelCredentials({}, ***)", self.network())
+    }
+}
+
+/// Every network a channel can be connected to (the newsletter is not a channel connector).
+pub const NETWORKS: [&str; 7] = [
+    "mastodon",
+    "bluesky",
+    "matrix",
+    "webhook",
+    "wordpress",
+    "telegram",
+    "discord",
+];
+
+impl ChannelCredentials {
+    /// The network name, as stored in `channels.network` and returned by `Connector::network`.
+    pub fn network(&self) -> &'static str {
+        match self {
+            ChannelCredentials::Mastodon { .. } => "mastodon",
+            ChannelCredentials::Bluesky { .. } => "bluesky",
+            ChannelCredentials::Matrix { .. } => "matrix",
+            ChannelCredentials::Webhook { .. } => "webhook",
+            ChannelCredentials::WordPress { .. } => "wordpress",
+            ChannelCredentials::Telegram { .. } => "telegram",
+            ChannelCredentials::Discord { .. } => "discord",
+        }
+    }
+
+    /// What is not secret, kept in `channels.config` for display (never a token or a URL that
+    /// embeds one).
+    pub fn public_config(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            ChannelCredentials::Mastodon { instance, .. } => json!({ "instance": instance }),
+            ChannelCredentials::Bluesky {
+                pds, identifier, ..
+            } => json!({ "pds": pds, "identifier": identifier }),
+            ChannelCredentials::Matrix {
+                homeserver, room, ..
+            } => json!({ "homeserver": homeserver, "room": room }),
+            ChannelCredentials::Webhook { url, .. } => json!({ "host": host_of(url) }),
+            ChannelCredentials::WordPress { site, user, .. } => {
+                json!({ "site": site, "user": user })
+            }
+            ChannelCredentials::Telegram { chat_id, .. } => json!({ "chat_id": chat_id }),
+            ChannelCredentials::Discord { username, .. } => json!({ "username": username }),
+        }
+    }
+
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("credentials serialize")
+    }
+
+    pub(crate) fn from_bytes(b: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(b)
+    }
+}
+
+fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The connector of a channel. Errors when the credentials are for another network.
+pub fn connector_for(
+    channel: &Channel,
+    creds: &ChannelCredentials,
+    net: Net,
+) -> Result<Box<dyn Connector>, String> {
+    if channel.network != creds.network() {
+        return Err(format!(
+            "channel {} is a {} channel but its credentials are for {}",
+            channel.id,
+            channel.network,
+            creds.network()
+        ));
+    }
+    Ok(build(creds, net))
+}
+
+/// The connector for credentials alone (used while connecting, before a channel exists).
+pub fn build(creds: &ChannelCredentials, net: Net) -> Box<dyn Connector> {
+    let s = |v: &str| Secret::new(v);
+    match creds.clone() {
+        ChannelCredentials::Mastodon {
+            instance,
+            access_token,
+        } => Box::new(Mastodon::new(
+            net,
+            MastodonCredentials {
+                instance,
+                access_token: s(&access_token),
+            },
+        )),
+        ChannelCredentials::Bluesky {
+            pds,
+            identifier,
+            app_password,
+        } => Box::new(Bluesky::new(
+            net,
+            BlueskyCredentials {
+                pds,
+                identifier,
+                app_password: s(&app_password),
+            },
+        )),
+        ChannelCredentials::Matrix {
+            homeserver,
+            access_token,
+            room,
+        } => Box::new(Matrix::new(
+            net,
+            MatrixCredentials {
+                homeserver,
+                access_token: s(&access_token),
+                room,
+            },
+        )),
+        ChannelCredentials::Webhook { url, secret } => Box::new(Webhook::new(
+            net,
+            WebhookConfig {
+                url,
+                secret: s(&secret),
+            },
+        )),
+        ChannelCredentials::WordPress {
+            site,
+            user,
+            app_password,
+        } => Box::new(WordPress::new(
+            net,
+            WordPressCredentials {
+                site,
+                user,
+                app_password: s(&app_password),
+            },
+        )),
+        ChannelCredentials::Telegram {
+            bot_token,
+            chat_id,
+            api_base,
+        } => Box::new(Telegram::new(
+            net,
+            TelegramConfig {
+                bot_token: s(&bot_token),
+                chat_id,
+                api_base: api_base.unwrap_or_else(|| DEFAULT_API.to_string()),
+            },
+        )),
+        ChannelCredentials::Discord {
+            webhook_url,
+            username,
+        } => Box::new(DiscordWebhook::new(
+            net,
+            DiscordWebhookConfig {
+                webhook_url: s(&webhook_url),
+                username,
+            },
+        )),
+    }
+}
+
+/// Whether a re-send after `reconcile` answered "not there" is deduplicated by the network
+/// (so an unconfirmed target may go back to the schedule), given how long ago it was sent.
+/// Mastodon keeps an `Idempotency-Key` about an hour; we stay well inside that window.
+pub fn resend_is_safe(network: &str, since_attempt_ms: i64) -> bool {
+    match network {
+        "bluesky" | "matrix" | "webhook" => true,
+        "mastodon" => since_attempt_ms < 45 * 60 * 1000,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_round_trip_and_debug_hides_secrets() {
+        let c = ChannelCredentials::Mastodon {
+            instance: "https://m.example".into(),
+            access_token: "tok-123".into(),
+        };
+        let back = ChannelCredentials::from_bytes(&c.to_bytes()).unwrap();
+        assert_eq!(back, c);
+        assert!(!format!("{c:?}").contains("tok-123"));
+        let j: ChannelCredentials = serde_json::from_value(serde_json::json!({
+            "network": "bluesky", "identifier": "a.bsky.social", "app_password": "x"
+        }))
+        .unwrap();
+        assert!(matches!(j, ChannelCredentials::Bluesky { ref pds, .. } if pds == DEFAULT_PDS));
+        let w = ChannelCredentials::Webhook {
+            url: "https://hooks.example/p?token=secret".into(),
+            secret: "s".into(),
+        };
+        assert_eq!(w.public_config()["host"], "hooks.example");
+        assert!(!w.public_config().to_string().contains("secret"));
+    }
+
+    #[test]
+    fn every_network_builds_its_connector() {
+        let net = Net::strict().unwrap();
+        let all = [
+            r#"{"network":"mastodon","instance":"https://m.example","access_token":"t"}"#,
+            r#"{"network":"bluesky","identifier":"a","app_password":"p"}"#,
+            r#"{"network":"matrix","homeserver":"https://h","access_token":"t","room":"!r:h"}"#,
+            r#"{"network":"webhook","url":"https://h/x","secret":"s"}"#,
+            r#"{"network":"wordpress","site":"https://w","user":"u","app_password":"p"}"#,
+            r#"{"network":"telegram","bot_token":"1:a","chat_id":"-100"}"#,
+            r#"{"network":"discord","webhook_url":"https://discord.com/api/webhooks/1/t"}"#,
+        ];
+        for (json, name) in all.iter().zip(NETWORKS) {
+            let c: ChannelCredentials = serde_json::from_str(json).unwrap();
+            assert_eq!(c.network(), name);
+            assert_eq!(build(&c, net.clone()).network(), name);
+        }
+        assert!(resend_is_safe("webhook", i64::MAX));
+        assert!(!resend_is_safe("mastodon", 3_600_000));
+        assert!(!resend_is_safe("telegram", 0));
+    }
+}
