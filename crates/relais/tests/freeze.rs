@@ -206,7 +206,7 @@ async fn freeze_by_api_and_cli() {
     assert_eq!(r["rescheduled_targets"], 2);
     let t = app.state.store.target(due).await.unwrap();
     assert!(
-        t.state == S::Scheduled && t.scheduled_at.unwrap() > 1000,
-        "due target publishes now"
+        t.state != S::Frozen && t.scheduled_at.unwrap() > 1000,
+        "due target goes out now (the worker may already have taken it)"
     );
 }
