@@ -52,6 +52,7 @@ codes! {
     Blocked => "blocked",
     InvalidRule => "invalid_rule",
     QuerySyntax => "query_syntax",
+    ChannelRefused => "channel_refused",
     InvalidUrl => "invalid_url",
     UrlRefused => "url_refused",
     Internal => "internal",

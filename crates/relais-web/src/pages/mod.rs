@@ -1,6 +1,7 @@
 //! Server-rendered pages. Each handler extracts, calls a service, renders a template.
 
 mod account;
+mod channels;
 mod compose;
 mod listening;
 mod me;
@@ -44,6 +45,11 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/compose", get(compose::form).post(compose::submit))
         .route("/w/{ws}/compose/counters", post(compose::counters))
         .route("/w/{ws}/posts", get(compose::list))
+        .route(
+            "/w/{ws}/channels",
+            get(channels::index).post(channels::connect),
+        )
+        .route("/w/{ws}/channels/{id}/remove", post(channels::remove))
         .route("/w/{ws}/listening", get(listening::index))
         .route("/w/{ws}/listening/queries", post(listening::add_query))
         .route(

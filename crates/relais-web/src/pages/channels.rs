@@ -1,0 +1,81 @@
+//! Channels of a workspace: the list with each one's health, and the connect forms.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::{Extension, Form};
+use relais_domain::Permission;
+
+use super::{base, html, see_other};
+use crate::auth::Member;
+use crate::csrf::CsrfToken;
+use crate::service::channels as svc;
+use crate::view::{ChannelsPage, Errs};
+use crate::{AppError, AppState};
+
+async fn page(
+    state: &AppState,
+    mb: &Member,
+    csrf: &CsrfToken,
+    errs: Errs,
+    open_network: String,
+) -> Result<Response, AppError> {
+    let b = base(
+        state,
+        &mb.viewer,
+        csrf,
+        mb.viewer.t.t("channels.title"),
+        Some(&mb.m),
+    )
+    .await?;
+    let channels = state.store.channels(mb.id()).await?;
+    let can_manage =
+        mb.m.role.allows(Permission::ManageChannels) && mb.m.workspace.archived_at.is_none();
+    html(ChannelsPage {
+        b,
+        errs,
+        ws: mb.id(),
+        channels,
+        networks: svc::FIELDS,
+        can_manage,
+        open_network,
+    })
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+) -> Result<Response, AppError> {
+    page(&state, &mb, &csrf, Errs::none(), String::new()).await
+}
+
+pub async fn connect(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    match svc::connect(&state, &mb.viewer.user, &mb.m, &fields).await {
+        Ok(_) => Ok(see_other(&format!("/w/{}/channels", mb.id()))),
+        Err(e) if e.field.is_some() => {
+            let net = fields
+                .iter()
+                .find(|(k, _)| k == "network")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            let mut res = page(&state, &mb, &csrf, Errs::from(mb.viewer.t, &e), net).await?;
+            *res.status_mut() = e.status;
+            Ok(res)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    mb: Member,
+    Path((_, id)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    svc::remove(&state, &mb.viewer.user, &mb.m, id).await?;
+    Ok(see_other(&format!("/w/{}/channels", mb.id())))
+}

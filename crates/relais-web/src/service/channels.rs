@@ -1,0 +1,126 @@
+//! Connecting channels: the form's fields become the publisher's credential type, checked
+//! against the network before anything is stored (credentials sealed, never logged).
+
+use relais_domain::{validate, Code, Permission};
+use relais_publisher::{ChannelCredentials, ChannelError, ChannelService};
+use relais_store::audit::{Actor, NewAudit};
+use relais_store::users::User;
+use relais_store::workspaces::Membership;
+
+use super::field;
+use crate::auth::require;
+use crate::{AppError, AppState};
+
+/// The fields each network asks for: (form field, is secret).
+pub const FIELDS: &[(&str, &[(&str, bool)])] = &[
+    ("mastodon", &[("instance", false), ("access_token", true)]),
+    (
+        "bluesky",
+        &[
+            ("pds", false),
+            ("identifier", false),
+            ("app_password", true),
+        ],
+    ),
+    (
+        "matrix",
+        &[
+            ("homeserver", false),
+            ("room", false),
+            ("access_token", true),
+        ],
+    ),
+    (
+        "wordpress",
+        &[("site", false), ("user", false), ("app_password", true)],
+    ),
+    ("telegram", &[("chat_id", false), ("bot_token", true)]),
+    ("discord", &[("webhook_url", true)]),
+    ("webhook", &[("url", false), ("secret", true)]),
+];
+
+fn service(state: &AppState) -> ChannelService {
+    ChannelService::new(
+        state.store.clone(),
+        (*state.keyring).clone(),
+        state.net.clone(),
+    )
+}
+
+/// Connects a channel from the form: `network`, `name` and the network's fields.
+pub async fn connect(
+    state: &AppState,
+    user: &User,
+    m: &Membership,
+    fields: &[(String, String)],
+) -> Result<i64, AppError> {
+    require(m, Permission::ManageChannels)?;
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let network = get("network");
+    let Some((_, wanted)) = FIELDS.iter().find(|(n, _)| *n == network) else {
+        return Err(field("network", Code::InvalidValue).into());
+    };
+    let name = validate::display_name("name", &get("name"))?;
+    let mut obj = serde_json::Map::new();
+    obj.insert("network".into(), network.clone().into());
+    for (f, _) in wanted.iter() {
+        let v = get(f);
+        if v.is_empty() {
+            if *f == "pds" {
+                continue; // Bluesky's default PDS
+            }
+            return Err(
+                AppError::from(field("credentials", Code::Required)).with_detail(f.to_string())
+            );
+        }
+        obj.insert(f.to_string(), v.into());
+    }
+    let creds: ChannelCredentials =
+        serde_json::from_value(obj.into()).map_err(|_| field("credentials", Code::InvalidValue))?;
+    let actor = Actor::user(user.id, &user.email);
+    match service(state)
+        .connect(m.workspace.id, &name, &creds, (user.id, &actor))
+        .await
+    {
+        Ok(ch) => Ok(ch.id),
+        Err(ChannelError::Network(e)) => {
+            Err(AppError::from(field("credentials", Code::ChannelRefused))
+                .with_detail(e.to_string()))
+        }
+        Err(ChannelError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            Err(AppError::from(field("credentials", Code::InvalidValue)).with_detail(e.to_string()))
+        }
+    }
+}
+
+pub async fn remove(
+    state: &AppState,
+    user: &User,
+    m: &Membership,
+    id: i64,
+) -> Result<(), AppError> {
+    require(m, Permission::ManageChannels)?;
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .archive_channel(&mut tx, m.workspace.id, id)
+        .await?;
+    let actor = Actor::user(user.id, &user.email);
+    let target = format!("channel #{id}");
+    let entry = NewAudit {
+        workspace_id: Some(m.workspace.id),
+        actor: &actor,
+        action: "channel.remove",
+        target: &target,
+        before: None,
+        after: None,
+    };
+    super::record(state, tx, entry).await
+}
