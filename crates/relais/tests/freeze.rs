@@ -210,3 +210,121 @@ async fn freeze_by_api_and_cli() {
         "due target goes out now (the worker may already have taken it)"
     );
 }
+
+/// A freeze during a publishing burst: nothing reaches the network after the freeze instant
+/// (beyond requests already in flight), and every target not yet sent stays frozen.
+#[tokio::test]
+async fn a_freeze_during_a_burst_stops_publishing() {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    let arrivals: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let a = arrivals.clone();
+    let sink = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let a = a.clone();
+            async move {
+                a.lock().unwrap().push(Instant::now());
+                // A slow network: the burst lasts long enough to freeze in the middle of it.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                "ok"
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, sink).await.unwrap() });
+    let app = spawn_with(|s| {
+        s.security.fetch_allow = vec!["127.0.0.1/32".into()];
+        s.worker.concurrency = 4;
+    })
+    .await;
+    let owner = app.owner("en").await;
+    let ws = app.create_workspace(&owner, "Brand").await;
+    let page = format!("/w/{ws}/channels");
+    let r = app
+        .submit(
+            &owner,
+            &page,
+            &page,
+            &[
+                ("network", "webhook"),
+                ("name", "Hook"),
+                ("url", &hook),
+                ("secret", "k"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let ch = app.state.store.channels(ws).await.unwrap()[0].id;
+    let store = &app.state.store;
+    let mut tx = store.begin().await.unwrap();
+    let post = store
+        .create_post(&mut tx, ws, 1, "burst", &[])
+        .await
+        .unwrap();
+    for i in 0..300 {
+        let body = format!("message {i}");
+        let t = store
+            .add_target(
+                &mut tx,
+                &post,
+                relais_store::posts::NewTarget {
+                    channel_id: ch,
+                    body: &body,
+                    options: &json!({}),
+                    state: S::Draft,
+                    scheduled_at: None,
+                },
+            )
+            .await
+            .unwrap();
+        relais_publisher::schedule(store, &mut tx, t.id, S::Draft, relais_store::now())
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    // Freeze once the burst is under way.
+    let t0 = Instant::now();
+    while arrivals.lock().unwrap().len() < 20 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "burst never started"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let r = app
+        .submit(
+            &owner,
+            &format!("/w/{ws}"),
+            &format!("/w/{ws}/freeze"),
+            &[("reason", "crisis")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let frozen_at = Instant::now();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let late = arrivals
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|t| **t > frozen_at + Duration::from_millis(500))
+        .count();
+    assert_eq!(
+        late, 0,
+        "no delivery after the freeze (beyond requests already in flight)"
+    );
+    let targets = store.list_targets(ws, &Default::default()).await.unwrap();
+    let frozen = targets.iter().filter(|t| t.state == S::Frozen).count();
+    let sent = arrivals.lock().unwrap().len();
+    assert!(
+        frozen > 0 && frozen + sent >= 300,
+        "frozen {frozen}, sent {sent}"
+    );
+    assert!(
+        targets
+            .iter()
+            .all(|t| matches!(t.state, S::Frozen | S::Published)),
+        "nothing else left"
+    );
+}
