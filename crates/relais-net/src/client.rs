@@ -22,7 +22,7 @@ pub struct NetConfig {
     pub timeout: Duration,
     /// Deadline for DNS + TCP + TLS.
     pub connect_timeout: Duration,
-    /// Redirect hops followed (each one checked by the guard).
+    /// Redirect hops followed (each one checked by the guard); 0 returns the 3xx response.
     pub max_redirects: usize,
     /// Default cap for [`Net::read_limited`] callers that have no better idea.
     pub max_body: u64,
@@ -118,6 +118,10 @@ impl Net {
         let redirect_policy = policy.clone();
         let max_redirects = cfg.max_redirects;
         let redirect = reqwest::redirect::Policy::custom(move |attempt| {
+            // 0 = hand the 3xx back to the caller (link checks show each hop themselves).
+            if max_redirects == 0 {
+                return attempt.stop();
+            }
             if attempt.previous().len() > max_redirects {
                 return attempt.error(Blocked(TOO_MANY_REDIRECTS.into()));
             }

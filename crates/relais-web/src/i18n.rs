@@ -314,6 +314,9 @@ table! {
     "ch.webhook_url" => "Webhook URL", "URL du webhook";
     "ch.url" => "Address (https://…)", "Adresse (https://…)";
     "ch.secret" => "Signing secret", "Secret de signature";
+    "links.check" => "Check links", "Vérifier les liens";
+    "links.none" => "No link in the message.", "Aucun lien dans le message.";
+    "links.ok" => "Every link answers.", "Tous les liens répondent.";
     "posts.title" => "Publications", "Publications";
     "posts.empty" => "Nothing planned in this period.", "Rien de prévu sur cette période.";
     "posts.channel" => "Channel", "Canal";

@@ -450,3 +450,11 @@ impl ChannelsPage {
         field != "pds"
     }
 }
+
+#[derive(Template)]
+#[template(path = "links.html")]
+pub struct LinksFragment {
+    pub t: Tr,
+    pub rows: Vec<FindingRow>,
+    pub checked: usize,
+}

@@ -239,3 +239,62 @@ async fn relais_check_cli_contract() {
         "{out:?}"
     );
 }
+
+#[tokio::test]
+async fn link_checks_show_broken_links_and_redirects() {
+    let site = axum::Router::new()
+        .route("/ok", axum::routing::get(|| async { "fine" }))
+        .route(
+            "/gone",
+            axum::routing::get(|| async { (axum::http::StatusCode::NOT_FOUND, "no") }),
+        )
+        .route(
+            "/moved",
+            axum::routing::get(|| async {
+                (
+                    axum::http::StatusCode::MOVED_PERMANENTLY,
+                    [("location", "/ok")],
+                    "",
+                )
+            }),
+        );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, site).await.unwrap() });
+    let app = spawn_with(|s| s.security.fetch_allow = vec!["127.0.0.1/32".into()]).await;
+    let owner = app.owner("en").await;
+    let ws = app.create_workspace(&owner, "Brand").await;
+    let (_, html) = app.get(&owner, &format!("/w/{ws}/compose")).await;
+    let csrf = csrf_of(&html);
+    let body = format!("Read {base}/ok and {base}/gone and {base}/moved today");
+    let frag = owner
+        .post(app.at(&format!("/w/{ws}/compose/links")))
+        .header("x-csrf-token", &csrf)
+        .form(&[("body", body.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        frag.contains(&format!("<mark>{base}/gone</mark>")),
+        "{frag}"
+    );
+    assert!(
+        frag.contains(&format!("<mark>{base}/moved</mark>")),
+        "redirect shown: {frag}"
+    );
+    assert!(!frag.contains(&format!("<mark>{base}/ok</mark>")), "{frag}");
+    let frag = owner
+        .post(app.at(&format!("/w/{ws}/compose/links")))
+        .header("x-csrf-token", &csrf)
+        .form(&[("body", "no links")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(frag.contains("No link in the message"));
+}

@@ -221,3 +221,27 @@ pub async fn charter_save(
         Err(e) => Err(e),
     }
 }
+
+/// "Check links": each URL of the main text probed through the SSRF guard (htmx fragment).
+pub async fn links(
+    State(state): State<AppState>,
+    mb: Member,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let d = draft_of(fields);
+    let t = mb.viewer.t;
+    let results = crate::service::links::check_links(&state.net, &d.body).await;
+    let findings =
+        relais_guard::links::findings_from_probe(&results, crate::service::checks::ui_lang(t.0));
+    let report = relais_guard::Report {
+        findings,
+        ..Default::default()
+    };
+    let rows = FindingRow::rows(&d.body, &report);
+    let html = askama::Template::render(&crate::view::LinksFragment {
+        t,
+        rows,
+        checked: results.len(),
+    })?;
+    Ok(axum::response::IntoResponse::into_response(Html(html)))
+}

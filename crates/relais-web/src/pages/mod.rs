@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}", get(workspace::overview))
         .route("/w/{ws}/compose", get(compose::form).post(compose::submit))
         .route("/w/{ws}/compose/counters", post(compose::counters))
+        .route("/w/{ws}/compose/links", post(compose::links))
         .route("/w/{ws}/posts", get(compose::list))
         .route(
             "/w/{ws}/channels",

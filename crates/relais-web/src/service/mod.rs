@@ -7,6 +7,7 @@ pub mod channels;
 pub mod checks;
 pub mod compose;
 pub mod freeze;
+pub mod links;
 pub mod listening;
 pub mod mailjob;
 pub mod workspaces;
