@@ -317,6 +317,9 @@ table! {
     "links.check" => "Check links", "Vérifier les liens";
     "links.none" => "No link in the message.", "Aucun lien dans le message.";
     "links.ok" => "Every link answers.", "Tous les liens répondent.";
+    "posts.health" => "Publishing health", "Santé des publications";
+    "posts.due" => "Due now", "À publier maintenant";
+    "posts.late" => "Late (over 2 min)", "En retard (plus de 2 min)";
     "posts.title" => "Publications", "Publications";
     "posts.empty" => "Nothing planned in this period.", "Rien de prévu sur cette période.";
     "posts.channel" => "Channel", "Canal";

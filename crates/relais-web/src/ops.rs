@@ -110,5 +110,18 @@ async fn metrics(State(state): State<AppState>) -> Response {
         }
         let _ = writeln!(out, "# HELP relais_queue_lag_seconds Age of the oldest due job.\n# TYPE relais_queue_lag_seconds gauge\nrelais_queue_lag_seconds {:.3}", q.lag_ms as f64 / 1000.0);
     }
+    if let Ok(h) = relais_publisher::health::health(&state.store, None).await {
+        out.push_str("# HELP relais_targets Publication targets needing attention, all workspaces.\n# TYPE relais_targets gauge\n");
+        let sum =
+            |f: fn(&relais_store::posts::PublishingHealth) -> i64| h.iter().map(f).sum::<i64>();
+        for (k, n) in [
+            ("due", sum(|x| x.due)),
+            ("late", sum(|x| x.late)),
+            ("failed", sum(|x| x.failed)),
+            ("unconfirmed", sum(|x| x.unconfirmed)),
+        ] {
+            let _ = writeln!(out, "relais_targets{{state=\"{k}\"}} {n}");
+        }
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

@@ -381,6 +381,8 @@ pub struct PostRow {
 pub struct PostsPage {
     pub b: Base,
     pub ws: i64,
+    /// (due, late, failed, unconfirmed, publishing) right now.
+    pub health: (i64, i64, i64, i64, i64),
     pub rows: Vec<PostRow>,
     pub can_create: bool,
 }

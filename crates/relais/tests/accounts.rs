@@ -378,7 +378,11 @@ async fn health_metrics_assets() {
         .text()
         .await
         .unwrap();
-    assert!(m.contains("relais_database_up 1") && m.contains("relais_jobs{state=\"queued\"}"));
+    assert!(
+        m.contains("relais_database_up 1")
+            && m.contains("relais_jobs{state=\"queued\"}")
+            && m.contains("relais_targets{state=\"late\"}")
+    );
     for a in ["app.css", "app.js", "htmx.min.js", "favicon.svg"] {
         assert_eq!(
             c.get(app.at(&format!("/assets/{a}")))

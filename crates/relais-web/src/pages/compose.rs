@@ -154,7 +154,13 @@ pub async fn list(
         })
         .collect();
     let b = base(&state, &mb.viewer, &csrf, t.t("posts.title"), Some(&mb.m)).await?;
+    let h = relais_publisher::health::health(&state.store, Some(mb.id())).await?;
+    let health = h
+        .first()
+        .map(|h| (h.due, h.late, h.failed, h.unconfirmed, h.publishing))
+        .unwrap_or_default();
     html(PostsPage {
+        health,
         b,
         ws: mb.id(),
         rows,
