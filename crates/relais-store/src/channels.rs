@@ -4,7 +4,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::{now, Result, Store, StoreError};
+use crate::{found, now, Result, Store, StoreError};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Channel {
@@ -230,9 +230,6 @@ impl Store {
             .execute(conn)
             .await?
             .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(n)
     }
 }

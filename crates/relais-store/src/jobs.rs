@@ -9,7 +9,7 @@ use relais_domain::cron::Schedule;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::{now, Backend, Result, Store, StoreError};
+use crate::{found, now, Backend, Result, Store, StoreError};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Job {
@@ -232,10 +232,7 @@ impl Store {
         .execute(&self.pool)
         .await?
         .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(n)
     }
 
     pub async fn queue_stats(&self) -> Result<QueueStats> {

@@ -216,6 +216,15 @@ fn describe_connect_error(url: &str, e: &sqlx::Error) -> String {
     )
 }
 
+/// `Ok` when a scoped write touched a row, `NotFound` otherwise (wrong id, or another
+/// workspace's row: both look the same to the caller).
+pub fn found(rows_affected: u64) -> Result<()> {
+    if rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// Current instant in milliseconds (UTC).
 pub fn now() -> i64 {
     relais_domain::now_millis()

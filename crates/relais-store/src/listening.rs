@@ -4,7 +4,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::{now, Result, Store, StoreError};
+use crate::{found, now, Result, Store, StoreError};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Source {
@@ -172,10 +172,7 @@ impl Store {
             .execute(conn)
             .await?
             .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(n)
     }
 
     /// Takes up to `limit` due feeds by pushing their next poll `lease_ms` ahead, so that
@@ -268,10 +265,7 @@ impl Store {
             .execute(conn)
             .await?
             .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(n)
     }
 
     pub async fn queries(&self, workspace_id: i64) -> Result<Vec<SavedQuery>> {
@@ -382,9 +376,6 @@ impl Store {
                 .execute(&self.pool)
                 .await?
                 .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(n)
     }
 }

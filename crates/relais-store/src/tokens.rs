@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use crate::{hash_token, now, random_token, Result, Store, StoreError};
+use crate::{found, hash_token, now, random_token, Result, Store};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ApiToken {
@@ -71,10 +71,7 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(n)
     }
 
     /// The user a clear token belongs to, if it is valid; records its use.

@@ -6,7 +6,7 @@ use relais_domain::{Lang, Role};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::{hash_token, now, random_token, Result, Store, StoreError};
+use crate::{found, hash_token, now, random_token, Result, Store, StoreError};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Workspace {
@@ -226,10 +226,7 @@ impl Store {
         .execute(conn)
         .await?
         .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(n)
     }
 
     pub async fn remove_member(
@@ -244,10 +241,7 @@ impl Store {
             .execute(conn)
             .await?
             .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(n)
     }
 
     pub async fn add_member(

@@ -4,22 +4,12 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-async fn token(app: &TestApp, c: &reqwest::Client) -> String {
-    let r = app.submit(c, "/tokens", "/tokens", &[("name", "t")]).await;
-    let page = r.text().await.unwrap();
-    regex::Regex::new(r#"id="new-token">(rls_[^<]+)<"#)
-        .unwrap()
-        .captures(&page)
-        .unwrap()[1]
-        .to_string()
-}
-
 #[tokio::test]
 async fn charter_and_checks_api_and_composer_block() {
     let app = spawn_app().await;
     let owner = app.owner("fr").await;
     let ws = app.create_workspace(&owner, "Citroën").await;
-    let tok = token(&app, &owner).await;
+    let tok = app.api_token(&owner).await;
     let api = reqwest::Client::new();
     let url = |p: &str| app.at(&format!("/api/v1/workspaces/{ws}{p}"));
 
@@ -135,26 +125,8 @@ async fn charter_and_checks_api_and_composer_block() {
         .contains("La charte contient une règle inutilisable"));
 
     // The composer shows the findings and refuses to schedule a blocking text.
-    let mut tx = app.state.store.begin().await.unwrap();
-    let ch = app
-        .state
-        .store
-        .create_channel(
-            &mut tx,
-            relais_store::channels::NewChannel {
-                workspace_id: ws,
-                network: "mastodon",
-                name: "M",
-                config: &json!({}),
-                secret_id: None,
-                limits: &json!({}),
-                created_by: 1,
-            },
-        )
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let chs = ch.id.to_string();
+    let ch = app.channel(ws, "mastodon", "M", json!({})).await;
+    let chs = ch.to_string();
     let (_, html) = app.get(&owner, &format!("/w/{ws}/compose")).await;
     let csrf = csrf_of(&html);
     let frag = owner

@@ -3,37 +3,7 @@
 
 mod common;
 use common::*;
-use relais_store::channels::NewChannel;
 use serde_json::json;
-
-async fn channel(
-    app: &TestApp,
-    ws: i64,
-    network: &str,
-    name: &str,
-    limits: serde_json::Value,
-) -> i64 {
-    let mut tx = app.state.store.begin().await.unwrap();
-    let c = app
-        .state
-        .store
-        .create_channel(
-            &mut tx,
-            NewChannel {
-                workspace_id: ws,
-                network,
-                name,
-                config: &json!({}),
-                secret_id: None,
-                limits: &limits,
-                created_by: 1,
-            },
-        )
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    c.id
-}
 
 #[tokio::test]
 async fn compose_count_validate_and_schedule() {
@@ -44,15 +14,15 @@ async fn compose_count_validate_and_schedule() {
     let (s, page) = app.get(&owner, &compose).await;
     assert_eq!(s, 200);
     assert!(page.contains("Aucun canal n’est encore connecté"));
-    let masto = channel(
-        &app,
-        ws,
-        "mastodon",
-        "Mastodon FR",
-        json!({"max_characters": 1000}),
-    )
-    .await;
-    let bsky = channel(&app, ws, "bluesky", "Bluesky", json!({})).await;
+    let masto = app
+        .channel(
+            ws,
+            "mastodon",
+            "Mastodon FR",
+            json!({"max_characters": 1000}),
+        )
+        .await;
+    let bsky = app.channel(ws, "bluesky", "Bluesky", json!({})).await;
     let (ms, bs) = (masto.to_string(), bsky.to_string());
 
     // Live counters: graphemes for Bluesky, the instance's own limit for Mastodon.

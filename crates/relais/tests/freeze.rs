@@ -4,30 +4,11 @@
 mod common;
 use common::*;
 use relais_domain::publish::TargetState as S;
-use relais_store::channels::NewChannel;
 use serde_json::{json, Value};
 
 async fn schedule_two(app: &TestApp, owner: &reqwest::Client, ws: i64) -> (i64, i64) {
-    let mut tx = app.state.store.begin().await.unwrap();
-    let ch = app
-        .state
-        .store
-        .create_channel(
-            &mut tx,
-            NewChannel {
-                workspace_id: ws,
-                network: "webhook",
-                name: "Hook",
-                config: &json!({}),
-                secret_id: None,
-                limits: &json!({}),
-                created_by: 1,
-            },
-        )
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let chs = ch.id.to_string();
+    let ch = app.channel(ws, "webhook", "Hook", json!({})).await;
+    let chs = ch.to_string();
     for (body, date) in [("Bientôt", "2031-01-01"), ("Plus tard", "2032-01-01")] {
         let r = app
             .submit(
@@ -145,15 +126,7 @@ async fn freeze_by_api_and_cli() {
     let owner = app.owner("en").await;
     let ws = app.create_workspace(&owner, "Brand").await;
     let (due, _) = schedule_two(&app, &owner, ws).await;
-    let r = app
-        .submit(&owner, "/tokens", "/tokens", &[("name", "t")])
-        .await;
-    let page = r.text().await.unwrap();
-    let tok = regex::Regex::new(r#"id="new-token">(rls_[^<]+)<"#)
-        .unwrap()
-        .captures(&page)
-        .unwrap()[1]
-        .to_string();
+    let tok = app.api_token(&owner).await;
     let api = reqwest::Client::new();
     let url = |p: &str| app.at(&format!("/api/v1/workspaces/{ws}{p}"));
     let r: Value = api

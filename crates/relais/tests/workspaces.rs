@@ -274,21 +274,11 @@ async fn expired_and_revoked_invitations() {
     .await;
 }
 
-async fn api_token(app: &TestApp, c: &reqwest::Client) -> String {
-    let r = app.submit(c, "/tokens", "/tokens", &[("name", "ci")]).await;
-    let page = r.text().await.unwrap();
-    regex::Regex::new(r#"id="new-token">(rls_[^<]+)<"#)
-        .unwrap()
-        .captures(&page)
-        .unwrap()[1]
-        .to_string()
-}
-
 #[tokio::test]
 async fn json_api_with_tokens_errors_and_isolation() {
     let app = spawn_app().await;
     let owner = app.owner("en").await;
-    let token = api_token(&app, &owner).await;
+    let token = app.api_token(&owner).await;
     let api = reqwest::Client::new();
     let get = |p: &str| api.get(app.at(&format!("/api/v1{p}"))).bearer_auth(&token);
     assert_eq!(
@@ -377,7 +367,7 @@ async fn json_api_with_tokens_errors_and_isolation() {
 
     // Another user's token sees nothing of this workspace: 404 everywhere.
     let other = join_other_user(&app, &owner).await;
-    let tok2 = api_token(&app, &other).await;
+    let tok2 = app.api_token(&other).await;
     for p in [
         format!("/workspaces/{id}"),
         format!("/workspaces/{id}/members"),

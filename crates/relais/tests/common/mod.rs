@@ -173,6 +173,42 @@ impl TestApp {
         panic!("no mail to {to} with {prefix}");
     }
 
+    /// A personal API token created through the tokens page.
+    pub async fn api_token(&self, c: &reqwest::Client) -> String {
+        let r = self
+            .submit(c, "/tokens", "/tokens", &[("name", "test")])
+            .await;
+        let page = r.text().await.unwrap();
+        regex::Regex::new(r#"id="new-token">(rls_[^<]+)<"#)
+            .unwrap()
+            .captures(&page)
+            .unwrap()[1]
+            .to_string()
+    }
+
+    /// A channel stored directly (no credentials), for tests that do not publish.
+    pub async fn channel(
+        &self,
+        ws: i64,
+        network: &str,
+        name: &str,
+        limits: serde_json::Value,
+    ) -> i64 {
+        let mut tx = self.state.store.begin().await.unwrap();
+        let nc = relais_store::channels::NewChannel {
+            workspace_id: ws,
+            network,
+            name,
+            config: &serde_json::json!({}),
+            secret_id: None,
+            limits: &limits,
+            created_by: 1,
+        };
+        let c = self.state.store.create_channel(&mut tx, nc).await.unwrap();
+        tx.commit().await.unwrap();
+        c.id
+    }
+
     pub async fn create_workspace(&self, c: &reqwest::Client, name: &str) -> i64 {
         let r = self
             .submit(
