@@ -53,6 +53,7 @@ codes! {
     InvalidRule => "invalid_rule",
     QuerySyntax => "query_syntax",
     ChannelRefused => "channel_refused",
+    OwnPost => "own_post",
     InvalidUrl => "invalid_url",
     UrlRefused => "url_refused",
     Internal => "internal",

@@ -4,6 +4,7 @@
 //! BIGINT millisecond instants, integers for booleans). The few places where the dialects
 //! disagree (claiming jobs, locking for migrations) branch on [`Backend`] explicitly.
 
+pub mod approvals;
 pub mod audit;
 pub mod channels;
 pub mod error;

@@ -30,6 +30,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_charters"),
     migration!(4, "0004_freeze"),
     migration!(5, "0005_listening"),
+    migration!(6, "0006_approvals"),
 ];
 
 /// Arbitrary constant for `pg_advisory_xact_lock`: processes starting together migrate in turn.

@@ -199,6 +199,7 @@ pub struct WorkspaceSettingsPage {
     pub b: Base,
     pub errs: Errs,
     pub m: Membership,
+    pub approval_mode: String,
     pub zones: &'static [&'static str],
 }
 
@@ -459,4 +460,25 @@ pub struct LinksFragment {
     pub t: Tr,
     pub rows: Vec<FindingRow>,
     pub checked: usize,
+}
+
+/// A post waiting for a decision, ready to show.
+pub struct PendingRow {
+    pub post_id: i64,
+    pub author: String,
+    pub body: String,
+    pub stage: String,
+    pub wanted: Option<String>,
+    pub channels: String,
+    pub can_decide: bool,
+    pub own: bool,
+}
+
+#[derive(Template)]
+#[template(path = "approvals.html")]
+pub struct ApprovalsPage {
+    pub b: Base,
+    pub errs: Errs,
+    pub ws: i64,
+    pub rows: Vec<PendingRow>,
 }

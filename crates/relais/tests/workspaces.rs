@@ -4,44 +4,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-async fn join_as(
-    app: &TestApp,
-    owner: &reqwest::Client,
-    ws: i64,
-    email: &str,
-    role: &str,
-) -> reqwest::Client {
-    let r = app
-        .submit(
-            owner,
-            &format!("/w/{ws}/members"),
-            &format!("/w/{ws}/members/invite"),
-            &[("email", email), ("role", role)],
-        )
-        .await;
-    assert_eq!(r.status(), 303, "invite redirects");
-    let link = app.link_in_mail(email, "http").await;
-    let path = format!("/invite/{}", link.split_once("/invite/").unwrap().1);
-    let c = client("en");
-    let (_, page) = app.get(&c, &path).await;
-    assert!(page.contains("Create your account to accept"), "{page}");
-    let r = app
-        .submit(
-            &c,
-            &path,
-            &path,
-            &[
-                ("email", email),
-                ("name", "Eddie"),
-                ("password", "editor password 1"),
-                ("password_confirm", "editor password 1"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), 303, "{:?}", r.text().await);
-    c
-}
-
 #[tokio::test]
 async fn invitation_roles_isolation_and_audit() {
     let app = spawn_app().await;
@@ -78,7 +40,7 @@ async fn invitation_roles_isolation_and_audit() {
         .unwrap()
         .contains("n’est pas une adresse valide"));
 
-    let editor = join_as(&app, &owner, brand, "eddie@example.com", "editor").await;
+    let editor = app.join(&owner, brand, "eddie@example.com", "editor").await;
     let (s, page) = app.get(&editor, &format!("/w/{brand}")).await;
     assert_eq!(s, 200);
     assert!(page.contains("Citroën") && page.contains("Editor"));
@@ -424,7 +386,7 @@ async fn json_api_with_tokens_errors_and_isolation() {
 /// A second user, member of a workspace of their own only.
 async fn join_other_user(app: &TestApp, owner: &reqwest::Client) -> reqwest::Client {
     let tmp = app.create_workspace(owner, "Tmp").await;
-    let c = join_as(app, owner, tmp, "zoe@example.com", "editor").await;
+    let c = app.join(owner, tmp, "zoe@example.com", "editor").await;
     c
 }
 

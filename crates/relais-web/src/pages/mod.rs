@@ -1,6 +1,7 @@
 //! Server-rendered pages. Each handler extracts, calls a service, renders a template.
 
 mod account;
+mod approvals;
 mod channels;
 mod compose;
 mod listening;
@@ -51,6 +52,9 @@ pub fn router() -> Router<AppState> {
             get(channels::index).post(channels::connect),
         )
         .route("/w/{ws}/channels/{id}/remove", post(channels::remove))
+        .route("/w/{ws}/approvals", get(approvals::index))
+        .route("/w/{ws}/approvals/{post}", post(approvals::decide))
+        .route("/w/{ws}/approval-mode", post(approvals::set_mode))
         .route("/w/{ws}/listening", get(listening::index))
         .route("/w/{ws}/listening/queries", post(listening::add_query))
         .route(

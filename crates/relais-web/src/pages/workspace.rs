@@ -177,7 +177,9 @@ async fn settings_page(
     if saved {
         b.flash = Some(mb.viewer.t.t("ws.saved").into());
     }
+    let approval_mode = state.store.approval_mode(mb.id()).await?;
     html(WorkspaceSettingsPage {
+        approval_mode,
         b,
         errs,
         m: mb.m,

@@ -175,10 +175,11 @@ pub async fn save(
         return Err(field("body", Code::TooLong).into());
     }
     let at = when(d, &m.workspace.time_zone)?;
+    // Whether this goes to approval instead of the schedule: the workspace asks for it, the
+    // author may not publish (contributors), or a check needs approval (prices, legal…).
+    let mut review = false;
     if at.is_some() {
-        // Contributors write drafts; approval (when it exists) decides for them.
-        require(m, Permission::Publish)?;
-        // Nothing with a blocking finding (confidential term, card number…) is scheduled.
+        // Nothing with a blocking finding (confidential term, card number…) leaves the drafts.
         for c in &chosen {
             let r = super::checks::check(
                 state,
@@ -192,7 +193,10 @@ pub async fn save(
             if r.blocking {
                 return Err(field("body", Code::Blocked).into());
             }
+            review |= r.needs_approval;
         }
+        review |= state.store.approval_mode(m.workspace.id).await? != "none"
+            || !m.role.allows(Permission::Publish);
     }
     let mut tx = state.store.begin().await?;
     let post = state
@@ -214,12 +218,36 @@ pub async fn save(
                 },
             )
             .await?;
-        if let Some(at) = at {
+        match at {
+            Some(_) if review => {
+                state
+                    .store
+                    .move_target(
+                        &mut tx,
+                        t.id,
+                        TargetState::Draft,
+                        TargetState::InReview,
+                        None,
+                    )
+                    .await?;
+            }
             // The state change and its publish job commit together.
-            relais_publisher::schedule(&state.store, &mut tx, t.id, TargetState::Draft, at).await?;
+            Some(at) => {
+                relais_publisher::schedule(&state.store, &mut tx, t.id, TargetState::Draft, at)
+                    .await?;
+            }
+            None => {}
         }
     }
-    let action = if at.is_some() {
+    if review {
+        state
+            .store
+            .set_review(&mut tx, post.id, Some("internal"), at)
+            .await?;
+    }
+    let action = if review {
+        "post.submit"
+    } else if at.is_some() {
         "post.schedule"
     } else {
         "post.draft"

@@ -3,6 +3,7 @@
 //! follow-up work (emails) in that same transaction.
 
 pub mod accounts;
+pub mod approvals;
 pub mod channels;
 pub mod checks;
 pub mod compose;

@@ -173,6 +173,44 @@ impl TestApp {
         panic!("no mail to {to} with {prefix}");
     }
 
+    /// Invites `email` into `ws` with `role` by email link; the invitee creates an account and
+    /// comes back signed in.
+    pub async fn join(
+        &self,
+        owner: &reqwest::Client,
+        ws: i64,
+        email: &str,
+        role: &str,
+    ) -> reqwest::Client {
+        let r = self
+            .submit(
+                owner,
+                &format!("/w/{ws}/members"),
+                &format!("/w/{ws}/members/invite"),
+                &[("email", email), ("role", role)],
+            )
+            .await;
+        assert_eq!(r.status(), 303, "invite redirects");
+        let link = self.link_in_mail(email, "http").await;
+        let path = format!("/invite/{}", link.split_once("/invite/").unwrap().1);
+        let c = client("en");
+        let r = self
+            .submit(
+                &c,
+                &path,
+                &path,
+                &[
+                    ("email", email),
+                    ("name", "Member"),
+                    ("password", "member password 1"),
+                    ("password_confirm", "member password 1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 303, "{:?}", r.text().await);
+        c
+    }
+
     /// A personal API token created through the tokens page.
     pub async fn api_token(&self, c: &reqwest::Client) -> String {
         let r = self
