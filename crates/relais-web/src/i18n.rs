@@ -340,6 +340,9 @@ table! {
     "field.comment" => "Comment", "Commentaire";
     "field.decision" => "The decision", "La décision";
     "field.approval_mode" => "The approval mode", "Le mode de validation";
+    "compose.override" => "Publish despite a blocking check", "Publier malgré une vérification bloquante";
+    "compose.override_help" => "Owners and managers only. Say why: the justification is kept in the audit log.", "Propriétaires et responsables uniquement. Dites pourquoi : la justification est gardée dans le journal d’audit.";
+    "field.override_reason" => "Justification", "Justification";
     "posts.title" => "Publications", "Publications";
     "posts.empty" => "Nothing planned in this period.", "Rien de prévu sur cette période.";
     "posts.channel" => "Channel", "Canal";

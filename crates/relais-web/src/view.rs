@@ -315,6 +315,7 @@ pub struct ComposePage {
     pub draft: crate::service::compose::Draft,
     pub counters_html: String,
     pub can_publish: bool,
+    pub can_override: bool,
 }
 
 impl ComposePage {

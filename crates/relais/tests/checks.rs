@@ -171,6 +171,27 @@ async fn charter_and_checks_api_and_composer_block() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303, "drafts may hold anything");
+    // An owner may override with a justification, which lands in the audit log.
+    let r = owner
+        .post(app.at(&format!("/w/{ws}/compose")))
+        .form(&[
+            ("body", "Le Projet Hirondelle sort demain"),
+            ("channel", chs.as_str()),
+            ("action", "now"),
+            ("override_reason", "Annonce validée par la direction"),
+            ("_csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, audit) = app
+        .get(&owner, &format!("/w/{ws}/audit?action=check.override"))
+        .await;
+    assert!(
+        audit.contains("Annonce validée par la direction") && audit.contains("confidential"),
+        "{audit}"
+    );
 }
 
 #[tokio::test]

@@ -301,3 +301,57 @@ async fn a_freeze_during_a_burst_stops_publishing() {
         "nothing else left"
     );
 }
+
+#[tokio::test]
+async fn freeze_and_unfreeze_from_the_cli() {
+    let app = spawn_app().await;
+    let owner = app.owner("en").await;
+    let ws = app.create_workspace(&owner, "Brand Name").await;
+    let (due, _) = schedule_two(&app, &owner, ws).await;
+    let dir = relais_store::testing::TempDir::new();
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_relais"))
+            .env("RELAIS_DATA_DIR", &dir.0)
+            .env("RELAIS_LOG", "warn")
+            .arg("--database-url")
+            .arg(&app.db_url)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).to_string(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    let (code, out, err) = run(&[
+        "freeze",
+        "--workspace",
+        "Brand Name",
+        "--reason",
+        "Incident",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("2 scheduled publications held"), "{out}");
+    let (code, _, err) = run(&["freeze", "--workspace", "Brand Name", "--reason", "again"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("changed meanwhile") || err.contains("conflict") || err.contains("reload"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["unfreeze", "--workspace", "Nope", "--resolution", "drafts"]);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("no workspace named"), "{err}");
+    let (code, out, _) = run(&[
+        "unfreeze",
+        "--workspace",
+        &ws.to_string(),
+        "--resolution",
+        "drafts",
+    ]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("unfrozen"));
+    assert_eq!(app.state.store.target(due).await.unwrap().state, S::Draft);
+    let (_, audit) = app.get(&owner, &format!("/w/{ws}/audit?actor=cli")).await;
+    assert!(audit.contains("workspace.freeze") && audit.contains("Incident"));
+}

@@ -25,6 +25,7 @@ fn draft_of(fields: Vec<(String, String)>) -> Draft {
             "date" => d.date = v,
             "time" => d.time = v,
             "action" => d.action = v,
+            "override_reason" => d.override_reason = v,
             _ => {
                 if let Some(id) = k.strip_prefix("variant_").and_then(|i| i.parse().ok()) {
                     if !v.trim().is_empty() {
@@ -57,6 +58,7 @@ async fn page(
         draft,
         counters_html,
         can_publish: mb.m.role.allows(Permission::Publish),
+        can_override: mb.m.role.allows(Permission::ManageCharter),
     })
 }
 

@@ -87,6 +87,8 @@ pub struct Draft {
     pub time: String,
     /// `draft`, `schedule` or `now`.
     pub action: String,
+    /// Why a blocking finding may be ignored (owners and managers only); lands in the audit log.
+    pub override_reason: String,
 }
 
 impl Draft {
@@ -178,6 +180,7 @@ pub async fn save(
     // Whether this goes to approval instead of the schedule: the workspace asks for it, the
     // author may not publish (contributors), or a check needs approval (prices, legal…).
     let mut review = false;
+    let mut overridden: Vec<String> = Vec::new();
     if at.is_some() {
         // Nothing with a blocking finding (confidential term, card number…) leaves the drafts.
         for c in &chosen {
@@ -191,7 +194,16 @@ pub async fn save(
             )
             .await?;
             if r.blocking {
-                return Err(field("body", Code::Blocked).into());
+                let reason = d.override_reason.trim();
+                if reason.is_empty() || !m.role.allows(Permission::ManageCharter) {
+                    return Err(field("body", Code::Blocked).into());
+                }
+                let kinds = r
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == relais_guard::Severity::Block)
+                    .map(|f| f.kind.clone());
+                overridden.extend(kinds);
             }
             review |= r.needs_approval;
         }
@@ -244,6 +256,19 @@ pub async fn save(
             .store
             .set_review(&mut tx, post.id, Some("internal"), at)
             .await?;
+    }
+    if !overridden.is_empty() {
+        let actor = Actor::user(user.id, &user.email);
+        let what = format!("post #{} ({})", post.id, overridden.join(", "));
+        let entry = NewAudit {
+            workspace_id: Some(m.workspace.id),
+            actor: &actor,
+            action: "check.override",
+            target: &what,
+            before: None,
+            after: Some(d.override_reason.trim()),
+        };
+        state.store.audit(&mut tx, entry).await?;
     }
     let action = if review {
         "post.submit"

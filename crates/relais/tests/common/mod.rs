@@ -11,6 +11,8 @@ use relais_web::AppState;
 
 pub struct TestApp {
     pub url: String,
+    /// The database URL, for running the `relais` binary against the same data.
+    pub db_url: String,
     pub state: AppState,
     pub setup_link: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -34,6 +36,7 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     init_test_log();
     let dir = TempDir::new();
     let (db_url, db_dir) = fresh_url().await.expect("test database");
+    let db_url_copy = db_url.clone();
     let mut s =
         Settings::from_toml("listen = \"127.0.0.1:0\"\n[worker]\npoll_ms = 20\n", "test").unwrap();
     s.data_dir = PathBuf::from(&dir.0);
@@ -58,6 +61,7 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     }));
     TestApp {
         url,
+        db_url: db_url_copy,
         state,
         setup_link,
         stop: Some(tx),
