@@ -16,6 +16,17 @@ pub struct Pending {
     pub updated_at: i64,
 }
 
+/// A decision to record.
+pub struct NewDecision<'a> {
+    pub workspace_id: i64,
+    pub post_id: i64,
+    pub stage: &'a str,
+    pub decision: &'a str,
+    pub comment: &'a str,
+    pub by_id: Option<i64>,
+    pub by_label: &'a str,
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Decision {
     pub stage: String,
@@ -114,24 +125,19 @@ impl Store {
     pub async fn record_decision(
         &self,
         conn: &mut sqlx::AnyConnection,
-        workspace_id: i64,
-        post_id: i64,
-        stage: &str,
-        decision: &str,
-        comment: &str,
-        by: (Option<i64>, &str),
+        d: NewDecision<'_>,
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO approvals (post_id, workspace_id, stage, decision, comment, decided_by, decided_by_label, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(post_id)
-        .bind(workspace_id)
-        .bind(stage)
-        .bind(decision)
-        .bind(comment)
-        .bind(by.0)
-        .bind(by.1)
+        .bind(d.post_id)
+        .bind(d.workspace_id)
+        .bind(d.stage)
+        .bind(d.decision)
+        .bind(d.comment)
+        .bind(d.by_id)
+        .bind(d.by_label)
         .bind(now())
         .execute(conn)
         .await?;

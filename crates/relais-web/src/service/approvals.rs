@@ -79,18 +79,16 @@ pub async fn decide(
     let mode = state.store.approval_mode(ws).await?;
     let targets = state.store.targets_of_post(post_id).await?;
     let mut tx = state.store.begin().await?;
-    state
-        .store
-        .record_decision(
-            &mut tx,
-            ws,
-            post_id,
-            &stage,
-            decision,
-            comment,
-            (Some(user.id), &user.email),
-        )
-        .await?;
+    let nd = relais_store::approvals::NewDecision {
+        workspace_id: ws,
+        post_id,
+        stage: &stage,
+        decision,
+        comment,
+        by_id: Some(user.id),
+        by_label: &user.email,
+    };
+    state.store.record_decision(&mut tx, nd).await?;
     let move_all = |to: TargetState| {
         let ids: Vec<i64> = targets
             .iter()
