@@ -3,6 +3,7 @@
 
 pub mod cron;
 pub mod error;
+pub mod ical;
 pub mod lang;
 pub mod publish;
 pub mod role;

@@ -31,6 +31,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_freeze"),
     migration!(5, "0005_listening"),
     migration!(6, "0006_approvals"),
+    migration!(7, "0007_ical"),
 ];
 
 /// Arbitrary constant for `pg_advisory_xact_lock`: processes starting together migrate in turn.

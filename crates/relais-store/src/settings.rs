@@ -69,3 +69,42 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// A new secret token for the workspace's calendar feed; the previous one stops working.
+    pub async fn renew_ical_token(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        workspace_id: i64,
+    ) -> Result<String> {
+        let token = crate::random_token(24);
+        sqlx::query(
+            "INSERT INTO ical_feeds (workspace_id, token_hash, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (workspace_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at",
+        )
+        .bind(workspace_id)
+        .bind(crate::hash_token(&token))
+        .bind(crate::now())
+        .execute(conn)
+        .await?;
+        Ok(token)
+    }
+
+    /// The workspace a calendar token opens, if any.
+    pub async fn workspace_for_ical(&self, token: &str) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT workspace_id FROM ical_feeds WHERE token_hash = $1")
+            .bind(crate::hash_token(token))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    /// When the current calendar token was made, if there is one.
+    pub async fn ical_created_at(&self, workspace_id: i64) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT created_at FROM ical_feeds WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+}

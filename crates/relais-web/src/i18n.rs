@@ -343,6 +343,10 @@ table! {
     "compose.override" => "Publish despite a blocking check", "Publier malgré une vérification bloquante";
     "compose.override_help" => "Owners and managers only. Say why: the justification is kept in the audit log.", "Propriétaires et responsables uniquement. Dites pourquoi : la justification est gardée dans le journal d’audit.";
     "field.override_reason" => "Justification", "Justification";
+    "ical.title" => "Calendar feed", "Flux agenda";
+    "ical.button" => "New calendar feed URL (iCal)", "Nouvelle adresse de flux agenda (iCal)";
+    "ical.help" => "Subscribe to the planned publications from any calendar. Making a new address stops the old one.", "Abonnez-vous aux publications prévues depuis n’importe quel agenda. Une nouvelle adresse désactive l’ancienne.";
+    "ical.created" => "Copy this address into your calendar now (it will not be shown again):", "Copiez cette adresse dans votre agenda maintenant (elle ne sera plus affichée) :";
     "posts.title" => "Publications", "Publications";
     "posts.empty" => "Nothing planned in this period.", "Rien de prévu sur cette période.";
     "posts.channel" => "Channel", "Canal";

@@ -387,6 +387,7 @@ pub struct PostsPage {
     pub health: (i64, i64, i64, i64, i64),
     pub rows: Vec<PostRow>,
     pub can_create: bool,
+    pub can_manage: bool,
 }
 
 #[derive(Template)]

@@ -134,3 +134,68 @@ async fn compose_count_validate_and_schedule() {
         "{list}"
     );
 }
+
+#[tokio::test]
+async fn secret_icalendar_feed_of_planned_posts() {
+    let app = spawn_app().await;
+    let owner = app.owner("en").await;
+    let ws = app.create_workspace(&owner, "Citroën").await;
+    let ch = app
+        .channel(ws, "webhook", "Hook", json!({}))
+        .await
+        .to_string();
+    let r = app
+        .submit(
+            &owner,
+            &format!("/w/{ws}/compose"),
+            &format!("/w/{ws}/compose"),
+            &[
+                ("body", "Salon de Genève, stand 4"),
+                ("channel", &ch),
+                ("action", "schedule"),
+                ("date", "2031-03-02"),
+                ("time", "09:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = app
+        .submit(
+            &owner,
+            &format!("/w/{ws}/posts"),
+            &format!("/w/{ws}/ical"),
+            &[],
+        )
+        .await;
+    let page = r.text().await.unwrap();
+    let url = regex::Regex::new(r"(http://[^ <]+\.ics)")
+        .unwrap()
+        .captures(&page)
+        .unwrap()[1]
+        .to_string();
+    let anon = reqwest::Client::new();
+    let r = anon.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
+    let ics = r.text().await.unwrap();
+    assert!(
+        ics.contains("SUMMARY:[Hook] Salon de Genève\\, stand 4"),
+        "{ics}"
+    );
+    assert!(
+        ics.contains("DTSTART:20310302T080000Z"),
+        "09:00 Paris = 08:00 UTC in winter: {ics}"
+    );
+    // A new address retires the old one.
+    app.submit(
+        &owner,
+        &format!("/w/{ws}/posts"),
+        &format!("/w/{ws}/ical"),
+        &[],
+    )
+    .await;
+    assert_eq!(anon.get(&url).send().await.unwrap().status(), 404);
+}

@@ -167,6 +167,7 @@ pub async fn list(
         ws: mb.id(),
         rows,
         can_create: mb.m.role.allows(Permission::CreatePost),
+        can_manage: mb.m.role.allows(Permission::ManageChannels),
     })
 }
 

@@ -4,6 +4,7 @@ mod account;
 mod approvals;
 mod channels;
 mod compose;
+mod ical;
 mod listening;
 mod me;
 mod workspace;
@@ -55,6 +56,8 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/approvals", get(approvals::index))
         .route("/w/{ws}/approvals/{post}", post(approvals::decide))
         .route("/w/{ws}/approval-mode", post(approvals::set_mode))
+        .route("/ical/{file}", get(ical::feed))
+        .route("/w/{ws}/ical", post(ical::renew))
         .route("/w/{ws}/listening", get(listening::index))
         .route("/w/{ws}/listening/queries", post(listening::add_query))
         .route(
