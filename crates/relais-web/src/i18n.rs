@@ -347,6 +347,14 @@ table! {
     "ical.button" => "New calendar feed URL (iCal)", "Nouvelle adresse de flux agenda (iCal)";
     "ical.help" => "Subscribe to the planned publications from any calendar. Making a new address stops the old one.", "Abonnez-vous aux publications prévues depuis n’importe quel agenda. Une nouvelle adresse désactive l’ancienne.";
     "ical.created" => "Copy this address into your calendar now (it will not be shown again):", "Copiez cette adresse dans votre agenda maintenant (elle ne sera plus affichée) :";
+    "import.title" => "Import publications", "Importer des publications";
+    "import.help" => "Paste CSV (columns date, time, channels, text; channels by name, separated by |; times in the workspace’s zone; no date = draft) or a JSON list of the same objects. If one row is wrong, nothing is imported.", "Collez du CSV (colonnes date, time, channels, text ; canaux par leur nom, séparés par | ; heures dans le fuseau de l’espace ; sans date = brouillon) ou une liste JSON des mêmes objets. Si une ligne est fausse, rien n’est importé.";
+    "import.data" => "CSV or JSON", "CSV ou JSON";
+    "import.submit" => "Import", "Importer";
+    "import.failed" => "Nothing was imported. Fix these lines and try again:", "Rien n’a été importé. Corrigez ces lignes et réessayez :";
+    "import.line" => "Line", "Ligne";
+    "import.done" => "publications imported.", "publications importées.";
+    "field.file" => "The file", "Le fichier";
     "posts.title" => "Publications", "Publications";
     "posts.empty" => "Nothing planned in this period.", "Rien de prévu sur cette période.";
     "posts.channel" => "Channel", "Canal";

@@ -484,3 +484,12 @@ pub struct ApprovalsPage {
     pub ws: i64,
     pub rows: Vec<PendingRow>,
 }
+
+#[derive(Template)]
+#[template(path = "import.html")]
+pub struct ImportPage {
+    pub b: Base,
+    pub ws: i64,
+    pub data: String,
+    pub errors: Vec<crate::service::import::LineError>,
+}

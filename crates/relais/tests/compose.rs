@@ -199,3 +199,74 @@ async fn secret_icalendar_feed_of_planned_posts() {
     .await;
     assert_eq!(anon.get(&url).send().await.unwrap().status(), 404);
 }
+
+#[tokio::test]
+async fn bulk_import_all_or_nothing_and_export() {
+    let app = spawn_app().await;
+    let owner = app.owner("en").await;
+    let ws = app.create_workspace(&owner, "Brand").await;
+    app.channel(ws, "bluesky", "Bluesky", json!({})).await;
+    app.channel(ws, "mastodon", "Mastodon FR", json!({})).await;
+    let page = format!("/w/{ws}/import");
+    let long = "x".repeat(400);
+    let bad = format!(
+        "date,time,channels,text\n2031-06-01,09:30,Bluesky|Mastodon FR,Bonjour\n2031-03-30,02:30,Bluesky,Heure d'été\n2031-06-02,10:00,Twitter,Nope\n2031-06-03,10:00,Bluesky,{long}\n"
+    );
+    let r = app.submit(&owner, &page, &page, &[("data", &bad)]).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Nothing was imported"));
+    for l in ["Line 3", "Line 4", "Line 5"] {
+        assert!(body.contains(l), "{l} reported: {body}");
+    }
+    assert!(!body.contains("Line 2 "), "the good line has no error");
+    assert!(
+        app.state
+            .store
+            .list_targets(ws, &Default::default())
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing half-imported"
+    );
+    for broken in [
+        "date,time,channels,text\n2031-06-01,09:30",
+        "date,time,colour,text\n2031-06-01,09:30,red,x",
+        "[{\"date\": 1}",
+    ] {
+        let r = app.submit(&owner, &page, &page, &[("data", broken)]).await;
+        assert_eq!(r.status(), 422, "{broken}");
+    }
+
+    let good = "date,time,channels,text\n2031-06-01,09:30,Bluesky|Mastodon FR,Bonjour\n,,Bluesky,Un brouillon\n";
+    let r = app.submit(&owner, &page, &page, &[("data", good)]).await;
+    assert_eq!(r.status(), 303);
+    let json_rows = r#"[{"date": "2031-07-01", "time": "12:00", "channels": ["Mastodon FR"], "text": "Depuis JSON"}]"#;
+    assert_eq!(
+        app.submit(&owner, &page, &page, &[("data", json_rows)])
+            .await
+            .status(),
+        303
+    );
+    let t = app
+        .state
+        .store
+        .list_targets(ws, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(t.len(), 4);
+    let csv = owner
+        .get(app.at(&format!("/w/{ws}/export.csv")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.starts_with("date,time,channels,text,state,url\n"));
+    assert!(
+        csv.contains("2031-06-01,09:30,Bluesky,Bonjour,scheduled,")
+            && csv.contains(",,Bluesky,Un brouillon,draft,"),
+        "{csv}"
+    );
+}

@@ -1,7 +1,7 @@
 //! The composer and the publications list.
 
 use axum::extract::State;
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Form};
 use relais_domain::Permission;
 use relais_store::posts::TargetFilter;
@@ -98,7 +98,7 @@ pub async fn counters(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let d = draft_of(fields);
-    Ok(axum::response::IntoResponse::into_response(Html(
+    Ok(IntoResponse::into_response(Html(
         fragment(&state, &mb, &d).await?,
     )))
 }
@@ -252,5 +252,80 @@ pub async fn links(
         rows,
         checked: results.len(),
     })?;
-    Ok(axum::response::IntoResponse::into_response(Html(html)))
+    Ok(IntoResponse::into_response(Html(html)))
+}
+
+pub async fn import_form(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+) -> Result<Response, AppError> {
+    mb.require(Permission::CreatePost)?;
+    let b = base(
+        &state,
+        &mb.viewer,
+        &csrf,
+        mb.viewer.t.t("import.title"),
+        Some(&mb.m),
+    )
+    .await?;
+    html(crate::view::ImportPage {
+        b,
+        ws: mb.id(),
+        data: String::new(),
+        errors: Vec::new(),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct ImportForm {
+    #[serde(default)]
+    data: String,
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+    Form(f): Form<ImportForm>,
+) -> Result<Response, AppError> {
+    use crate::service::import::{self as imp, ImportError};
+    match imp::import(&state, &mb.viewer.user, &mb.m, &f.data, mb.viewer.t).await {
+        Ok(_) => Ok(see_other(&format!("/w/{}/posts", mb.id()))),
+        Err(ImportError::Lines(errors)) => {
+            let b = base(
+                &state,
+                &mb.viewer,
+                &csrf,
+                mb.viewer.t.t("import.title"),
+                Some(&mb.m),
+            )
+            .await?;
+            let mut res = html(crate::view::ImportPage {
+                b,
+                ws: mb.id(),
+                data: f.data,
+                errors,
+            })?;
+            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(ImportError::App(e)) => Err(e),
+    }
+}
+
+pub async fn export(State(state): State<AppState>, mb: Member) -> Result<Response, AppError> {
+    let csv = crate::service::import::export(&state, &mb.m).await?;
+    let disposition = format!("attachment; filename=\"publications-{}.csv\"", mb.id());
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        csv,
+    )
+        .into_response())
 }

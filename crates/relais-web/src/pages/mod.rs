@@ -57,6 +57,11 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/approvals/{post}", post(approvals::decide))
         .route("/w/{ws}/approval-mode", post(approvals::set_mode))
         .route("/ical/{file}", get(ical::feed))
+        .route(
+            "/w/{ws}/import",
+            get(compose::import_form).post(compose::import),
+        )
+        .route("/w/{ws}/export.csv", get(compose::export))
         .route("/w/{ws}/ical", post(ical::renew))
         .route("/w/{ws}/listening", get(listening::index))
         .route("/w/{ws}/listening/queries", post(listening::add_query))

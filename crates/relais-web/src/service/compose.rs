@@ -148,14 +148,25 @@ fn when(d: &Draft, tz: &str) -> Result<Option<i64>, AppError> {
     }
 }
 
-/// Saves the post with one target per chosen channel; schedules them when asked. Returns the
-/// post id.
-pub async fn save(
+/// A post ready to be written: validated, checked, with its fate decided.
+pub struct Prepared {
+    pub channels: Vec<Channel>,
+    pub at: Option<i64>,
+    /// Goes to approval rather than the schedule.
+    pub review: bool,
+    /// Blocking findings overridden with a justification.
+    pub overridden: Vec<String>,
+}
+
+/// Validates a draft against the workspace's channels, the time zone and the checks. Touches
+/// nothing: the import validates every row first and writes all or nothing.
+pub async fn prepare(
     state: &AppState,
     user: &User,
     m: &Membership,
     d: &Draft,
-) -> Result<i64, AppError> {
+    all: &[Channel],
+) -> Result<Prepared, AppError> {
     require(m, Permission::CreatePost)?;
     if d.body.trim().is_empty() && d.variants.values().all(|v| v.trim().is_empty()) {
         return Err(field("body", Code::Required).into());
@@ -163,17 +174,17 @@ pub async fn save(
     if d.channels.is_empty() {
         return Err(field("channels", Code::Required).into());
     }
-    let all = state.store.channels(m.workspace.id).await?;
-    let chosen: Vec<&Channel> = d
+    let channels: Vec<Channel> = d
         .channels
         .iter()
         .map(|id| {
             all.iter()
                 .find(|c| c.id == *id)
+                .cloned()
                 .ok_or_else(|| AppError::from(field("channels", Code::InvalidValue)))
         })
         .collect::<Result<_, _>>()?;
-    if chosen.iter().any(|c| count(c, d.text_for(c.id)).over) {
+    if channels.iter().any(|c| count(c, d.text_for(c.id)).over) {
         return Err(field("body", Code::TooLong).into());
     }
     let at = when(d, &m.workspace.time_zone)?;
@@ -183,7 +194,7 @@ pub async fn save(
     let mut overridden: Vec<String> = Vec::new();
     if at.is_some() {
         // Nothing with a blocking finding (confidential term, card number…) leaves the drafts.
-        for c in &chosen {
+        for c in &channels {
             let r = super::checks::check(
                 state,
                 m,
@@ -198,68 +209,72 @@ pub async fn save(
                 if reason.is_empty() || !m.role.allows(Permission::ManageCharter) {
                     return Err(field("body", Code::Blocked).into());
                 }
-                let kinds = r
-                    .findings
-                    .iter()
-                    .filter(|f| f.severity == relais_guard::Severity::Block)
-                    .map(|f| f.kind.clone());
-                overridden.extend(kinds);
+                overridden.extend(
+                    r.findings
+                        .iter()
+                        .filter(|f| f.severity == relais_guard::Severity::Block)
+                        .map(|f| f.kind.clone()),
+                );
             }
             review |= r.needs_approval;
         }
         review |= state.store.approval_mode(m.workspace.id).await? != "none"
             || !m.role.allows(Permission::Publish);
     }
-    let mut tx = state.store.begin().await?;
+    Ok(Prepared {
+        channels,
+        at,
+        review,
+        overridden,
+    })
+}
+
+/// Writes a prepared post in the caller's transaction: the post, a target per channel, the
+/// schedule (with its publish jobs) or the review, and the audit entries.
+pub async fn write(
+    state: &AppState,
+    tx: &mut relais_store::AnyConnection,
+    user: &User,
+    m: &Membership,
+    d: &Draft,
+    p: &Prepared,
+) -> Result<i64, AppError> {
     let post = state
         .store
-        .create_post(&mut tx, m.workspace.id, user.id, d.body.trim(), &[])
+        .create_post(tx, m.workspace.id, user.id, d.body.trim(), &[])
         .await?;
-    for c in &chosen {
-        let t = state
-            .store
-            .add_target(
-                &mut tx,
-                &post,
-                NewTarget {
-                    channel_id: c.id,
-                    body: d.text_for(c.id).trim(),
-                    options: &serde_json::json!({}),
-                    state: TargetState::Draft,
-                    scheduled_at: None,
-                },
-            )
-            .await?;
-        match at {
-            Some(_) if review => {
+    for c in &p.channels {
+        let nt = NewTarget {
+            channel_id: c.id,
+            body: d.text_for(c.id).trim(),
+            options: &serde_json::json!({}),
+            state: TargetState::Draft,
+            scheduled_at: None,
+        };
+        let t = state.store.add_target(tx, &post, nt).await?;
+        match p.at {
+            Some(_) if p.review => {
                 state
                     .store
-                    .move_target(
-                        &mut tx,
-                        t.id,
-                        TargetState::Draft,
-                        TargetState::InReview,
-                        None,
-                    )
+                    .move_target(tx, t.id, TargetState::Draft, TargetState::InReview, None)
                     .await?;
             }
             // The state change and its publish job commit together.
             Some(at) => {
-                relais_publisher::schedule(&state.store, &mut tx, t.id, TargetState::Draft, at)
-                    .await?;
+                relais_publisher::schedule(&state.store, tx, t.id, TargetState::Draft, at).await?;
             }
             None => {}
         }
     }
-    if review {
+    if p.review {
         state
             .store
-            .set_review(&mut tx, post.id, Some("internal"), at)
+            .set_review(tx, post.id, Some("internal"), p.at)
             .await?;
     }
-    if !overridden.is_empty() {
-        let actor = Actor::user(user.id, &user.email);
-        let what = format!("post #{} ({})", post.id, overridden.join(", "));
+    let actor = Actor::user(user.id, &user.email);
+    if !p.overridden.is_empty() {
+        let what = format!("post #{} ({})", post.id, p.overridden.join(", "));
         let entry = NewAudit {
             workspace_id: Some(m.workspace.id),
             actor: &actor,
@@ -268,11 +283,11 @@ pub async fn save(
             before: None,
             after: Some(d.override_reason.trim()),
         };
-        state.store.audit(&mut tx, entry).await?;
+        state.store.audit(tx, entry).await?;
     }
-    let action = if review {
+    let action = if p.review {
         "post.submit"
-    } else if at.is_some() {
+    } else if p.at.is_some() {
         "post.schedule"
     } else {
         "post.draft"
@@ -280,13 +295,12 @@ pub async fn save(
     let after = format!(
         "#{} → {}",
         post.id,
-        chosen
+        p.channels
             .iter()
             .map(|c| c.name.as_str())
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let actor = Actor::user(user.id, &user.email);
     let entry = NewAudit {
         workspace_id: Some(m.workspace.id),
         actor: &actor,
@@ -295,7 +309,23 @@ pub async fn save(
         before: None,
         after: Some(&after),
     };
-    super::record(state, tx, entry).await?;
-    super::accounts::wake(state);
+    state.store.audit(tx, entry).await?;
     Ok(post.id)
+}
+
+/// Saves the post with one target per chosen channel; schedules them when asked. Returns the
+/// post id.
+pub async fn save(
+    state: &AppState,
+    user: &User,
+    m: &Membership,
+    d: &Draft,
+) -> Result<i64, AppError> {
+    let all = state.store.channels(m.workspace.id).await?;
+    let p = prepare(state, user, m, d, &all).await?;
+    let mut tx = state.store.begin().await?;
+    let id = write(state, &mut tx, user, m, d, &p).await?;
+    tx.commit().await.map_err(relais_store::StoreError::from)?;
+    super::accounts::wake(state);
+    Ok(id)
 }

@@ -8,6 +8,7 @@ pub mod channels;
 pub mod checks;
 pub mod compose;
 pub mod freeze;
+pub mod import;
 pub mod links;
 pub mod listening;
 pub mod mailjob;
