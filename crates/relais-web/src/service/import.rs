@@ -209,7 +209,7 @@ pub async fn export(state: &AppState, m: &Membership) -> Result<String, AppError
     for t in targets {
         let (date, time) = match t
             .scheduled_at
-            .and_then(|ms| chrono::DateTime::from_timestamp_millis(ms))
+            .and_then(chrono::DateTime::from_timestamp_millis)
         {
             Some(d) => {
                 let l = d.with_timezone(&tz);
