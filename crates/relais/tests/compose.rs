@@ -270,3 +270,79 @@ async fn bulk_import_all_or_nothing_and_export() {
         "{csv}"
     );
 }
+
+#[tokio::test]
+async fn compose_and_import_through_the_api() {
+    let app = spawn_app().await;
+    let owner = app.owner("en").await;
+    let ws = app.create_workspace(&owner, "Brand").await;
+    let bsky = app.channel(ws, "bluesky", "Bluesky", json!({})).await;
+    let tok = app.api_token(&owner).await;
+    let api = reqwest::Client::new();
+    let url = |p: &str| app.at(&format!("/api/v1/workspaces/{ws}{p}"));
+    let chans: serde_json::Value = api
+        .get(url("/channels"))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(chans["channels"][0]["name"], "Bluesky");
+    let r = api
+        .post(url("/posts"))
+        .bearer_auth(&tok)
+        .json(&json!({"text": "x".repeat(301), "channels": [bsky], "action": "draft"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["code"],
+        "too_long"
+    );
+    let r = api.post(url("/posts")).bearer_auth(&tok).json(&json!({"text": "Hello", "channels": [bsky], "action": "schedule", "date": "2031-06-01", "time": "09:30"})).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["targets"][0]["state"], "scheduled");
+    let r = api
+        .post(url("/posts/import"))
+        .bearer_auth(&tok)
+        .body("date,time,channels,text\n2031-06-01,09:30,Nope,x\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (v["code"].as_str(), v["errors"][0]["line"].as_i64()),
+        (Some("import_invalid"), Some(2))
+    );
+    let r = api
+        .post(url("/posts/import"))
+        .bearer_auth(&tok)
+        .body(",,Bluesky,Draft from CSV\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "a header line is required");
+    let r = api
+        .post(url("/posts/import"))
+        .bearer_auth(&tok)
+        .body("date,time,channels,text\n,,Bluesky,Draft from CSV\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["imported"], 1);
+    let list: serde_json::Value = api
+        .get(url("/posts"))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["targets"].as_array().unwrap().len(), 2);
+}

@@ -39,6 +39,10 @@ pub fn router() -> Router<AppState> {
             axum::routing::delete(revoke_invitation),
         )
         .route("/workspaces/{ws}/audit", get(audit))
+        .route("/workspaces/{ws}/posts", get(list_posts).post(create_post))
+        .route("/workspaces/{ws}/posts/import", post(import_posts))
+        .route("/workspaces/{ws}/approvals/{post}", post(decide))
+        .route("/workspaces/{ws}/channels", get(list_channels))
         .route("/workspaces/{ws}/freeze", get(get_freeze).post(freeze))
         .route("/workspaces/{ws}/unfreeze", post(unfreeze))
         .route(
@@ -136,6 +140,10 @@ mod tests {
             "/workspaces/{ws}/charter",
             "/workspaces/{ws}/checks",
             "/workspaces/{ws}/freeze",
+            "/workspaces/{ws}/posts",
+            "/workspaces/{ws}/posts/import",
+            "/workspaces/{ws}/approvals/{post}",
+            "/workspaces/{ws}/channels",
             "/workspaces/{ws}/unfreeze",
         ] {
             assert!(paths.contains_key(p), "{p} missing from openapi.json");

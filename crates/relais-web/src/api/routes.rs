@@ -361,3 +361,91 @@ pub async fn unfreeze(
     .await?;
     Ok(Json(json!({ "rescheduled_targets": n })).into_response())
 }
+
+pub async fn list_channels(State(state): State<AppState>, m: ApiMember) -> ApiResult {
+    Ok(Json(json!({ "channels": state.store.channels(m.m.workspace.id).await? })).into_response())
+}
+
+pub async fn list_posts(State(state): State<AppState>, m: ApiMember) -> ApiResult {
+    let targets = state
+        .store
+        .list_targets(m.m.workspace.id, &Default::default())
+        .await?;
+    Ok(Json(json!({ "targets": targets })).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct PostBody {
+    text: Option<String>,
+    channels: Option<Vec<i64>>,
+    #[serde(default)]
+    variants: std::collections::HashMap<i64, String>,
+    date: Option<String>,
+    time: Option<String>,
+    /// draft | schedule | now
+    action: Option<String>,
+    override_reason: Option<String>,
+}
+
+/// The composer over JSON: same validation, checks, approvals and scheduling as the page.
+pub async fn create_post(
+    State(state): State<AppState>,
+    m: ApiMember,
+    ApiJson(b): ApiJson<PostBody>,
+) -> ApiResult {
+    let d = crate::service::compose::Draft {
+        body: b.text.unwrap_or_default(),
+        channels: b.channels.unwrap_or_default(),
+        variants: b.variants,
+        date: b.date.unwrap_or_default(),
+        time: b.time.unwrap_or_default(),
+        action: b.action.unwrap_or_else(|| "draft".into()),
+        override_reason: b.override_reason.unwrap_or_default(),
+    };
+    let id = crate::service::compose::save(&state, &m.user, &m.m, &d).await?;
+    let targets = state.store.targets_of_post(id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "post_id": id, "targets": targets })),
+    )
+        .into_response())
+}
+
+/// Bulk import: the body is CSV or a JSON list; all rows valid or nothing imported.
+pub async fn import_posts(State(state): State<AppState>, m: ApiMember, body: String) -> ApiResult {
+    use crate::service::import::{import, ImportError};
+    let t = crate::i18n::Tr(m.user.lang.unwrap_or(m.m.workspace.lang));
+    match import(&state, &m.user, &m.m, &body, t).await {
+        Ok(n) => Ok(Json(json!({ "imported": n })).into_response()),
+        Err(ImportError::Lines(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "code": "import_invalid", "message": t.t("import.failed"), "field": "file", "errors": errors })),
+        )
+            .into_response()),
+        Err(ImportError::App(e)) => Err(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct DecisionBody {
+    decision: Option<String>,
+    comment: Option<String>,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    m: ApiMember,
+    Path((_, post)): Path<(i64, i64)>,
+    ApiJson(b): ApiJson<DecisionBody>,
+) -> ApiResult {
+    crate::service::approvals::decide(
+        &state,
+        &m.user,
+        &m.m,
+        post,
+        b.decision.as_deref().unwrap_or(""),
+        b.comment.as_deref().unwrap_or(""),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
