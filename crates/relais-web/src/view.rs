@@ -493,3 +493,33 @@ pub struct ImportPage {
     pub data: String,
     pub errors: Vec<crate::service::import::LineError>,
 }
+
+/// A publication on the calendar: time, network, first words, status (colour and word).
+#[derive(Clone)]
+pub struct Chip {
+    pub time: String,
+    pub network: String,
+    pub text: String,
+    pub state: relais_domain::publish::TargetState,
+    pub url: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Day {
+    pub date: String,
+    pub number: u32,
+    pub in_month: bool,
+    pub today: bool,
+    pub chips: Vec<Chip>,
+}
+
+#[derive(Template)]
+#[template(path = "calendar.html")]
+pub struct CalendarPage {
+    pub b: Base,
+    pub ws: i64,
+    pub weeks: Vec<Vec<Day>>,
+    pub prev: String,
+    pub next: String,
+    pub tz: String,
+}

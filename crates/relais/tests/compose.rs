@@ -346,3 +346,55 @@ async fn compose_and_import_through_the_api() {
         .unwrap();
     assert_eq!(list["targets"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn month_calendar_in_the_workspace_zone() {
+    let app = spawn_app().await;
+    let owner = app.owner("fr").await;
+    let ws = app.create_workspace(&owner, "Brand").await;
+    let ch = app
+        .channel(ws, "bluesky", "Bluesky", json!({}))
+        .await
+        .to_string();
+    // 00:30 in Paris on 1 June is still 31 May in UTC: the chip must sit on 1 June.
+    let r = app
+        .submit(
+            &owner,
+            &format!("/w/{ws}/compose"),
+            &format!("/w/{ws}/compose"),
+            &[
+                ("body", "Minuit passé"),
+                ("channel", &ch),
+                ("action", "schedule"),
+                ("date", "2031-06-01"),
+                ("time", "00:30"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (s, page) = app
+        .get(&owner, &format!("/w/{ws}/calendar?month=2031-06"))
+        .await;
+    assert_eq!(s, 200);
+    assert!(page.contains("juin 2031"));
+    let day1 = page
+        .find("<span class=\"daynum\">1</span>")
+        .expect("1 June cell");
+    let chip = page.find("00:30 Minuit passé").expect("chip");
+    let day2 = page[day1..]
+        .find("<span class=\"daynum\">2</span>")
+        .unwrap()
+        + day1;
+    assert!(chip > day1 && chip < day2, "the post sits on 1 June");
+    assert!(
+        page.contains("(Programmé)"),
+        "status in words, not colour alone"
+    );
+    let (_, may) = app
+        .get(&owner, &format!("/w/{ws}/calendar?month=2031-05"))
+        .await;
+    assert!(
+        may.contains("mai 2031") && may.contains("Minuit passé"),
+        "1 June shows in May's trailing week too"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod account;
 mod approvals;
+mod calendar;
 mod channels;
 mod compose;
 mod ical;
@@ -56,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/approvals", get(approvals::index))
         .route("/w/{ws}/approvals/{post}", post(approvals::decide))
         .route("/w/{ws}/approval-mode", post(approvals::set_mode))
+        .route("/w/{ws}/calendar", get(calendar::month))
         .route("/ical/{file}", get(ical::feed))
         .route(
             "/w/{ws}/import",
