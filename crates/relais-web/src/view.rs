@@ -497,6 +497,10 @@ pub struct ImportPage {
 /// A publication on the calendar: time, network, first words, status (colour and word).
 #[derive(Clone)]
 pub struct Chip {
+    pub id: i64,
+    pub version: i64,
+    /// Can be dragged to another day (scheduled, and the viewer may publish).
+    pub movable: bool,
     pub time: String,
     pub network: String,
     pub text: String,

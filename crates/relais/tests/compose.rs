@@ -398,3 +398,78 @@ async fn month_calendar_in_the_workspace_zone() {
         "1 June shows in May's trailing week too"
     );
 }
+
+#[tokio::test]
+async fn drag_a_post_to_another_day() {
+    let app = spawn_app().await;
+    let owner = app.owner("en").await;
+    let ws = app.create_workspace(&owner, "Brand").await;
+    let ch = app
+        .channel(ws, "bluesky", "Bluesky", json!({}))
+        .await
+        .to_string();
+    let r = app
+        .submit(
+            &owner,
+            &format!("/w/{ws}/compose"),
+            &format!("/w/{ws}/compose"),
+            &[
+                ("body", "Moving"),
+                ("channel", &ch),
+                ("action", "schedule"),
+                ("date", "2031-03-27"),
+                ("time", "02:30"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let t = app
+        .state
+        .store
+        .list_targets(ws, &Default::default())
+        .await
+        .unwrap()[0]
+        .clone();
+    let (_, cal) = app
+        .get(&owner, &format!("/w/{ws}/calendar?month=2031-03"))
+        .await;
+    assert!(
+        cal.contains(&format!("data-move=\"/w/{ws}/targets/{}/move\"", t.id)),
+        "scheduled chips are draggable"
+    );
+    let csrf = csrf_of(&cal);
+    let mv = |date: &str, version: i64| {
+        let owner = owner.clone();
+        let url = app.at(&format!("/w/{ws}/targets/{}/move", t.id));
+        let csrf = csrf.clone();
+        let form = [
+            ("date".to_string(), date.to_string()),
+            ("version".to_string(), version.to_string()),
+        ];
+        async move {
+            owner
+                .post(url)
+                .header("x-csrf-token", csrf)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // 02:30 on 30 March 2031 does not exist in Paris.
+    let r = mv("2031-03-30", t.version).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("does not exist that day"));
+    let r = mv("2031-03-28", t.version).await;
+    assert_eq!(r.status(), 204);
+    let moved = app.state.store.target(t.id).await.unwrap();
+    let expected = chrono::DateTime::parse_from_rfc3339("2031-03-28T01:30:00Z")
+        .unwrap()
+        .timestamp_millis();
+    assert_eq!(
+        (moved.scheduled_at, moved.version),
+        (Some(expected), t.version + 1)
+    );
+    let r = mv("2031-03-29", t.version).await;
+    assert_eq!(r.status(), 409, "a stale version is refused");
+}

@@ -89,6 +89,8 @@ pub async fn month(
             },
         )
         .await?;
+    let can_move = mb.m.role.allows(relais_domain::Permission::Publish)
+        && mb.m.workspace.archived_at.is_none();
     let mut days: Vec<Day> = Vec::new();
     let mut d = start;
     while d < end {
@@ -111,6 +113,9 @@ pub async fn month(
         if let Some(day) = days.iter_mut().find(|d| d.date == key) {
             let ch = channels.iter().find(|c| c.id == x.channel_id);
             day.chips.push(Chip {
+                id: x.id,
+                version: x.version,
+                movable: x.state == relais_domain::publish::TargetState::Scheduled && can_move,
                 time: local.format("%H:%M").to_string(),
                 network: ch.map(|c| c.network.clone()).unwrap_or_default(),
                 text: x.body.chars().take(40).collect(),
@@ -134,4 +139,36 @@ pub async fn month(
         next: next_month.format("%Y-%m").to_string(),
         tz: mb.m.workspace.time_zone.clone(),
     })
+}
+
+#[derive(serde::Deserialize)]
+pub struct MoveForm {
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    version: i64,
+}
+
+/// Drag and drop on the calendar: the post keeps its local time on the new day. Answers 204, or
+/// the reason in plain text for the page to show.
+pub async fn move_target(
+    State(state): State<AppState>,
+    mb: Member,
+    axum::extract::Path((_, id)): axum::extract::Path<(i64, i64)>,
+    axum::Form(f): axum::Form<MoveForm>,
+) -> Response {
+    use axum::response::IntoResponse;
+    match crate::service::compose::move_to_day(
+        &state,
+        &mb.viewer.user,
+        &mb.m,
+        id,
+        f.version,
+        &f.date,
+    )
+    .await
+    {
+        Ok(()) => axum::http::StatusCode::NO_CONTENT.into_response(),
+        Err(e) => (e.status, e.message(mb.viewer.t)).into_response(),
+    }
 }

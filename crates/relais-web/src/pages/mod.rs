@@ -58,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/approvals/{post}", post(approvals::decide))
         .route("/w/{ws}/approval-mode", post(approvals::set_mode))
         .route("/w/{ws}/calendar", get(calendar::month))
+        .route("/w/{ws}/targets/{id}/move", post(calendar::move_target))
         .route("/ical/{file}", get(ical::feed))
         .route(
             "/w/{ws}/import",

@@ -329,3 +329,49 @@ pub async fn save(
     super::accounts::wake(state);
     Ok(id)
 }
+
+/// Moves a scheduled target to another day at the same local time (calendar drag and drop).
+pub async fn move_to_day(
+    state: &AppState,
+    user: &User,
+    m: &Membership,
+    target_id: i64,
+    version: i64,
+    date: &str,
+) -> Result<(), AppError> {
+    require(m, Permission::Publish)?;
+    let t = state.store.target(target_id).await?;
+    if t.workspace_id != m.workspace.id {
+        return Err(AppError::not_found());
+    }
+    let tz: chrono_tz::Tz = m.workspace.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let old = t
+        .scheduled_at
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .ok_or_else(|| AppError::from(field("date", Code::Conflict)))?;
+    let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map_err(|_| field("date", Code::InvalidValue))?;
+    let d = Draft {
+        date: day.format("%Y-%m-%d").to_string(),
+        time: old.with_timezone(&tz).format("%H:%M").to_string(),
+        action: "schedule".into(),
+        ..Default::default()
+    };
+    let at = when(&d, &m.workspace.time_zone)?
+        .ok_or_else(|| AppError::from(field("date", Code::InvalidValue)))?;
+    let mut tx = state.store.begin().await?;
+    relais_publisher::reschedule(&state.store, &mut tx, target_id, version, at).await?;
+    let actor = Actor::user(user.id, &user.email);
+    let what = format!("target #{target_id}");
+    let entry = NewAudit {
+        workspace_id: Some(m.workspace.id),
+        actor: &actor,
+        action: "post.move",
+        target: &what,
+        before: None,
+        after: Some(date),
+    };
+    super::record(state, tx, entry).await?;
+    super::accounts::wake(state);
+    Ok(())
+}
