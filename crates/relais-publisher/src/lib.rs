@@ -24,6 +24,7 @@ mod sweep;
 pub use channels::{ChannelError, ChannelService};
 pub use credentials::{connector_for, ChannelCredentials, CREDENTIALS_PURPOSE};
 pub use handlers::register;
+pub use publish_job::NOTIFY_JOB;
 pub use publisher::{Publisher, PublisherConfig};
 pub use schedule::{enqueue_publish, publish_now, reschedule, schedule};
 pub use sweep::{install_sweeper, sweep, SweepReport};

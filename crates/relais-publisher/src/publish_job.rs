@@ -248,6 +248,10 @@ pub(crate) async fn mark_unconfirmed(
     Ok(())
 }
 
+/// Job kind the application handles to tell people (in-app and by email) that a publication
+/// failed or is unconfirmed; enqueued in the same transaction as the state change.
+pub const NOTIFY_JOB: &str = "notify.publish";
+
 pub(crate) async fn audit(
     store: &Store,
     conn: &mut relais_store::AnyConnection,
@@ -255,6 +259,10 @@ pub(crate) async fn audit(
     action: &str,
     after: &str,
 ) -> Result<(), StoreError> {
+    let payload = serde_json::json!({ "workspace_id": t.workspace_id, "target_id": t.id, "post_id": t.post_id, "action": action, "message": after });
+    store
+        .enqueue(conn, &relais_store::jobs::NewJob::now(NOTIFY_JOB, payload))
+        .await?;
     store
         .audit(
             conn,

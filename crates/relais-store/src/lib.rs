@@ -12,6 +12,7 @@ pub mod freeze;
 pub mod jobs;
 pub mod listening;
 pub mod migrate;
+pub mod notifications;
 pub mod password;
 pub mod posts;
 pub mod secrets;

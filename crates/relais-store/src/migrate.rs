@@ -32,6 +32,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_listening"),
     migration!(6, "0006_approvals"),
     migration!(7, "0007_ical"),
+    migration!(8, "0008_notifications"),
 ];
 
 /// Arbitrary constant for `pg_advisory_xact_lock`: processes starting together migrate in turn.

@@ -367,6 +367,11 @@ table! {
     "cal.fri" => "Fri", "ven.";
     "cal.sat" => "Sat", "sam.";
     "cal.sun" => "Sun", "dim.";
+    "notify.failed" => "A publication failed", "Une publication a échoué";
+    "notify.unconfirmed" => "A publication is unconfirmed (relais is checking the network)", "Une publication n’est pas confirmée (relais vérifie auprès du réseau)";
+    "notify.title" => "Notifications", "Notifications";
+    "notify.empty" => "Nothing new.", "Rien de nouveau.";
+    "notify.open" => "Open", "Ouvrir";
     "posts.title" => "Publications", "Publications";
     "posts.empty" => "Nothing planned in this period.", "Rien de prévu sur cette période.";
     "posts.channel" => "Channel", "Canal";

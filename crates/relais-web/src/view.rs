@@ -51,6 +51,7 @@ impl Errs {
 /// Navigation shown on signed-in pages.
 pub struct Nav {
     pub user_name: String,
+    pub unread: i64,
     pub is_admin: bool,
     pub workspaces: Vec<(i64, String)>,
     pub current: Option<Current>,
@@ -526,4 +527,11 @@ pub struct CalendarPage {
     pub prev: String,
     pub next: String,
     pub tz: String,
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+pub struct NotificationsPage {
+    pub b: Base,
+    pub items: Vec<(relais_store::notifications::Notification, String)>,
 }

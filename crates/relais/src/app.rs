@@ -102,6 +102,7 @@ impl Application {
         let worker = if roles.worker {
             let mut registry = Registry::new();
             relais_web::service::mailjob::register(&mut registry, state.clone());
+            relais_web::service::notify::register(&mut registry, state.clone());
             relais_listener::Listener::new(store.clone(), net.clone())
                 .register(&mut registry)
                 .await?;

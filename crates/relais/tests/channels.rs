@@ -132,3 +132,88 @@ async fn connect_compose_publish_once() {
     let (_, posts) = app.get(&owner, &format!("/w/{ws}/posts")).await;
     assert!(posts.contains("Published"));
 }
+
+#[tokio::test]
+async fn a_failed_publication_notifies_managers_and_the_author() {
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(|| async {
+            (
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "rejected: text too long",
+            )
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    let app = spawn_with(|s| s.security.fetch_allow = vec!["127.0.0.1/32".into()]).await;
+    let owner = app.owner("fr").await;
+    let ws = app.create_workspace(&owner, "Brand").await;
+    let page = format!("/w/{ws}/channels");
+    app.submit(
+        &owner,
+        &page,
+        &page,
+        &[
+            ("network", "webhook"),
+            ("name", "Hook"),
+            ("url", &hook),
+            ("secret", "k"),
+        ],
+    )
+    .await;
+    let editor = app.join(&owner, ws, "ed@example.com", "editor").await;
+    let ch = app.state.store.channels(ws).await.unwrap()[0]
+        .id
+        .to_string();
+    let r = app
+        .submit(
+            &editor,
+            &format!("/w/{ws}/compose"),
+            &format!("/w/{ws}/compose"),
+            &[("body", "Will fail"), ("channel", &ch), ("action", "now")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let mut notified = false;
+    for _ in 0..200 {
+        if app.state.store.unread_notifications(1).await.unwrap() > 0 {
+            notified = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(notified, "the owner is notified");
+    let (_, home) = app.get(&owner, "/").await;
+    assert!(home.contains("<span class=\"count\">1</span>"));
+    let (_, list) = app.get(&owner, "/notifications").await;
+    assert!(
+        list.contains("Une publication a échoué") && list.contains("rejected: text too long"),
+        "{list}"
+    );
+    assert_eq!(
+        app.state.store.unread_notifications(1).await.unwrap(),
+        0,
+        "read once seen"
+    );
+    for _ in 0..100 {
+        let mails = app.mails().await;
+        if mails
+            .iter()
+            .any(|(to, s, _)| to == "ed@example.com" && s.contains("failed"))
+            && mails.iter().any(|(to, _, _)| to == "owner@example.com")
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "emails to the owner and the author: {:?}",
+        app.mails()
+            .await
+            .iter()
+            .map(|m| (&m.0, &m.1))
+            .collect::<Vec<_>>()
+    );
+}

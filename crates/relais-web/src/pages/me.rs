@@ -296,3 +296,25 @@ pub async fn job_retry(
     accounts::wake(&state);
     Ok(see_other("/admin/jobs"))
 }
+
+/// The user's notifications, newest first; opening the page marks them read.
+pub async fn notifications(
+    State(state): State<AppState>,
+    v: Viewer,
+    Extension(csrf): Extension<CsrfToken>,
+) -> Result<Response, AppError> {
+    let tz = user_tz(&state, &v).await;
+    let items = state
+        .store
+        .notifications(v.user.id, 100)
+        .await?
+        .into_iter()
+        .map(|n| {
+            let when = v.t.datetime(n.created_at, &tz);
+            (n, when)
+        })
+        .collect();
+    let b = base(&state, &v, &csrf, v.t.t("notify.title"), None).await?;
+    state.store.mark_notifications_read(v.user.id).await?;
+    html(crate::view::NotificationsPage { b, items })
+}

@@ -57,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/approvals", get(approvals::index))
         .route("/w/{ws}/approvals/{post}", post(approvals::decide))
         .route("/w/{ws}/approval-mode", post(approvals::set_mode))
+        .route("/notifications", get(me::notifications))
         .route("/w/{ws}/calendar", get(calendar::month))
         .route("/w/{ws}/targets/{id}/move", post(calendar::move_target))
         .route("/ical/{file}", get(ical::feed))
@@ -172,6 +173,7 @@ pub async fn base(
         csrf: csrf.0.clone(),
         nav: Some(Nav {
             user_name: v.user.name.clone(),
+            unread: state.store.unread_notifications(v.user.id).await?,
             is_admin: v.user.is_admin,
             workspaces,
             current,

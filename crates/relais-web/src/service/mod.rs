@@ -12,6 +12,7 @@ pub mod import;
 pub mod links;
 pub mod listening;
 pub mod mailjob;
+pub mod notify;
 pub mod workspaces;
 
 use relais_domain::{Code, FieldError};
