@@ -54,6 +54,7 @@ codes! {
     QuerySyntax => "query_syntax",
     ChannelRefused => "channel_refused",
     OwnPost => "own_post",
+    NoSlot => "no_slot",
     InvalidUrl => "invalid_url",
     UrlRefused => "url_refused",
     Internal => "internal",

@@ -7,6 +7,7 @@ pub mod ical;
 pub mod lang;
 pub mod publish;
 pub mod role;
+pub mod slots;
 pub mod validate;
 
 pub use error::{Code, FieldError};

@@ -372,6 +372,11 @@ table! {
     "notify.title" => "Notifications", "Notifications";
     "notify.empty" => "Nothing new.", "Rien de nouveau.";
     "notify.open" => "Open", "Ouvrir";
+    "err.no_slot" => "{field}: this channel has no free queue slot in the next four weeks: add slots on the Channels page.", "{field} : ce canal n’a pas de créneau libre dans les quatre semaines : ajoutez des créneaux dans Canaux.";
+    "compose.queue" => "Add to queue", "Ajouter à la file";
+    "channels.slots" => "Queue slots", "Créneaux de la file";
+    "channels.slots_help" => "e.g. Mon-Fri 09:30 12:30; Sat 10:00 (workspace time)", "ex. lun-ven 09:30 12:30 ; sam 10:00 (heure de l’espace)";
+    "field.slots" => "The queue slots", "Les créneaux";
     "posts.title" => "Publications", "Publications";
     "posts.empty" => "Nothing planned in this period.", "Rien de prévu sur cette période.";
     "posts.channel" => "Channel", "Canal";

@@ -473,3 +473,90 @@ async fn drag_a_post_to_another_day() {
     let r = mv("2031-03-29", t.version).await;
     assert_eq!(r.status(), 409, "a stale version is refused");
 }
+
+#[tokio::test]
+async fn add_to_queue_takes_each_channels_next_free_slot() {
+    let app = spawn_app().await;
+    let owner = app.owner("en").await;
+    let ws = app.create_workspace(&owner, "Brand").await;
+    let a = app.channel(ws, "bluesky", "Bluesky", json!({})).await;
+    let page = format!("/w/{ws}/channels");
+    let r = app
+        .submit(
+            &owner,
+            &page,
+            &format!("/w/{ws}/channels/{a}/slots"),
+            &[("slots", "Mon-Frx 09:30")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("unknown day"));
+    let r = app
+        .submit(
+            &owner,
+            &page,
+            &format!("/w/{ws}/channels/{a}/slots"),
+            &[("slots", "lun-dim 09:30 18:00")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let queue = |text: &'static str| {
+        let app = &app;
+        let owner = owner.clone();
+        let id = a.to_string();
+        async move {
+            app.submit(
+                &owner,
+                &format!("/w/{ws}/compose"),
+                &format!("/w/{ws}/compose"),
+                &[("body", text), ("channel", &id), ("action", "queue")],
+            )
+            .await
+        }
+    };
+    assert_eq!(queue("first").await.status(), 303);
+    assert_eq!(queue("second").await.status(), 303);
+    let mut times: Vec<i64> = app
+        .state
+        .store
+        .list_targets(ws, &Default::default())
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|t| t.scheduled_at)
+        .collect();
+    times.sort();
+    assert_eq!(times.len(), 2);
+    assert!(
+        times[0] > relais_store::now() && times[1] > times[0],
+        "two different future slots"
+    );
+    let gap = times[1] - times[0];
+    let h = 3_600_000;
+    // 18:00 → 09:30 is 15 h 30 (± 1 h on a DST night); 09:30 → 18:00 is 8 h 30.
+    assert!(
+        [
+            8 * h + h / 2,
+            14 * h + h / 2,
+            15 * h + h / 2,
+            16 * h + h / 2
+        ]
+        .contains(&gap),
+        "consecutive slots 09:30/18:00: {gap}"
+    );
+    // A channel without slots: the error names it.
+    let b = app
+        .channel(ws, "mastodon", "Masto", json!({}))
+        .await
+        .to_string();
+    let r = app
+        .submit(
+            &owner,
+            &format!("/w/{ws}/compose"),
+            &format!("/w/{ws}/compose"),
+            &[("body", "x"), ("channel", &b), ("action", "queue")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("no free queue slot"));
+}

@@ -26,8 +26,13 @@ pub struct Scratch {
     pub(crate) qstamp: Vec<u32>,
     pub(crate) epoch: u32,
     pub(crate) cands: Vec<u32>,
+    /// Root node of each candidate.
+    pub(crate) croots: Vec<u32>,
     pub(crate) hits: Vec<u32>,
     pub(crate) phits: Vec<u32>,
+    /// Tokens passing the vocabulary / prefix filters (pass 1a), grown never shrunk.
+    pub(crate) vcand: Vec<u32>,
+    pub(crate) pcand: Vec<(u32, u32)>,
     pub(crate) occ_l: Vec<(u32, u32)>,
     pub(crate) occ_r: Vec<(u32, u32)>,
     pub(crate) matcher_id: u64,

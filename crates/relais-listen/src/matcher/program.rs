@@ -51,15 +51,31 @@ pub struct Program {
     pub prefix_ends: Vec<u32>,
     pub langs: Vec<String>,
     pub roots: Vec<u32>,
-    /// Per query: signature bits of tokens every matching post contains (see `sig_bit`).
-    pub required: Vec<u64>,
+    /// Per query: signature test every matching post passes (see [`Filter`]).
+    pub filters: Vec<Filter>,
+    /// Signature bit of each vocabulary id (see [`Program::assign_sig_bits`]).
+    pub sigbit: Vec<u8>,
 }
 
-/// Signature bit of a vocabulary id: a post whose signature lacks a bit required by a query
-/// cannot match it, which rejects most candidates without walking their program.
-#[inline]
-pub fn sig_bit(v: u32) -> u64 {
-    1 << (v % 64)
+/// Bit set in every post signature: `any` uses it to mean "no constraint".
+pub const SIG_ALWAYS: u64 = 1 << 63;
+/// Vocabulary tokens that get a signature bit of their own (the most frequent ones).
+const DEDICATED_BITS: usize = 32;
+
+/// Necessary condition for a query to match, on the post's 64-bit token signature: it contains
+/// all `req` bits (tokens every match contains) and one of the `any` bits (from an OR: each
+/// alternative requires one of them). Rejects most candidates without walking their program.
+#[derive(Debug, Clone, Copy)]
+pub struct Filter {
+    pub req: u64,
+    pub any: u64,
+}
+
+impl Filter {
+    #[inline]
+    pub fn passes(self, sig: u64) -> bool {
+        (self.req & !sig == 0) & (self.any & sig != 0)
+    }
 }
 
 impl Program {
@@ -167,10 +183,84 @@ impl Program {
         (self.spans.len() - 1) as u32
     }
 
+    /// Signature bits: frequent tokens (which would otherwise set their shared bit in most
+    /// posts) get one bit each, so that requiring them is an exact test; the others share the
+    /// remaining bits by id. Call once all queries are added.
+    pub fn assign_sig_bits(&mut self) {
+        let n = self.vocab.len();
+        let mut by_freq: Vec<u32> = (0..n as u32).collect();
+        let cost: Vec<f64> = by_freq
+            .iter()
+            .map(|&v| super::freq::token_cost(self.vocab.key(v)))
+            .collect();
+        by_freq.sort_by(|&a, &b| {
+            cost[b as usize]
+                .total_cmp(&cost[a as usize])
+                .then(a.cmp(&b))
+        });
+        let shared = 63 - DEDICATED_BITS as u32;
+        self.sigbit = (0..n as u32)
+            .map(|v| (DEDICATED_BITS as u32 + v % shared) as u8)
+            .collect();
+        for (bit, &v) in by_freq.iter().take(DEDICATED_BITS).enumerate() {
+            self.sigbit[v as usize] = bit as u8;
+        }
+        self.filters = self
+            .roots
+            .iter()
+            .map(|&r| Filter {
+                req: self.required(r),
+                any: match self.any_of(r) {
+                    0 => SIG_ALWAYS,
+                    a => a,
+                },
+            })
+            .collect();
+    }
+
+    #[inline]
+    pub fn sig_bit(&self, v: u32) -> u64 {
+        1 << self.sigbit[v as usize]
+    }
+
+    /// Bits of which a matching post contains at least one, or 0 when unknown: for an OR,
+    /// every alternative requires some bits, so the post has one of their union.
+    fn any_of(&self, node: u32) -> u64 {
+        let union = |it: &mut dyn Iterator<Item = u64>| {
+            let mut acc = 0;
+            for r in it {
+                if r == 0 {
+                    return 0;
+                }
+                acc |= r;
+            }
+            acc
+        };
+        match self.nodes[node as usize] {
+            Node::Or(off, len) => union(&mut self.kids(off, len).iter().map(|&k| self.required(k))),
+            Node::And(off, len) => self
+                .kids(off, len)
+                .iter()
+                .map(|&k| self.any_of(k))
+                .find(|&a| a != 0)
+                .unwrap_or(0),
+            Node::Near(loff, llen, roff, rlen, _) => {
+                let side = |off, len| {
+                    union(&mut self.kids(off, len).iter().map(|&s| self.span_required(s)))
+                };
+                match side(loff, llen) {
+                    0 => side(roff, rlen),
+                    a => a,
+                }
+            }
+            _ => 0,
+        }
+    }
+
     /// Signature bits of the tokens `node` requires in any post it matches.
     pub fn required(&self, node: u32) -> u64 {
         match self.nodes[node as usize] {
-            Node::Word(v) => sig_bit(v),
+            Node::Word(v) => self.sig_bit(v),
             Node::Span(s) => self.span_required(s),
             Node::Lang(_) | Node::Not(_) => 0,
             Node::And(off, len) => self
@@ -196,7 +286,7 @@ impl Program {
         self.span_elems(&self.spans[s as usize])
             .iter()
             .fold(0, |a, e| match *e {
-                Elem::Exact(v) => a | sig_bit(v),
+                Elem::Exact(v) => a | self.sig_bit(v),
                 Elem::Prefix(_) => a,
             })
     }
@@ -227,7 +317,7 @@ impl Program {
         self.prefix_bytes.shrink_to_fit();
         self.prefix_ends.shrink_to_fit();
         self.roots.shrink_to_fit();
-        self.required.shrink_to_fit();
+        self.filters.shrink_to_fit();
     }
 
     pub fn heap_bytes(&self) -> usize {
@@ -242,6 +332,7 @@ impl Program {
             + self.prefix_ends.capacity() * 4
             + self.langs.iter().map(|l| l.capacity() + 24).sum::<usize>()
             + self.roots.capacity() * 4
-            + self.required.capacity() * 8
+            + self.filters.capacity() * 16
+            + self.sigbit.capacity()
     }
 }

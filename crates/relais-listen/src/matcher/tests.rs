@@ -268,3 +268,70 @@ fn frequent_words_are_not_anchors() {
     m.match_with(&mut s, "le the de backmarket", &[], &mut out);
     assert_eq!(out, [0]);
 }
+
+/// Prefix keys of 3 to 16 bytes only (the random test above uses 1-byte prefixes, which take
+/// another path through the prefix pre-filter), over words sharing long prefixes.
+#[test]
+fn equivalent_to_naive_evaluator_on_long_prefixes() {
+    const LONG: &[&str] = &[
+        "recall",
+        "recalls",
+        "Recalled",
+        "service",
+        "servicing",
+        "serveur",
+        "supercalifragilistic",
+        "superb",
+        "abcdefghijklmnopq",
+        "abcdefghijklmnopqr",
+        "abcdefghijkl",
+        "café",
+        "cafetière",
+    ];
+    let mut r = Lcg(11);
+    let pattern = |r: &mut Lcg| {
+        let w = crate::fold::fold_tokens(LONG[r.below(LONG.len())]).concat();
+        let cut = 3 + r.below(w.len().saturating_sub(2).max(1));
+        let prefix = &w[..cut.min(w.len())];
+        match r.below(4) {
+            0 => format!("{prefix}*"),
+            1 => format!("\"{} {prefix}*\"", LONG[r.below(LONG.len())]),
+            2 => format!("#{prefix}*"),
+            _ => w.clone(),
+        }
+    };
+    let exprs: Vec<String> = (0..300)
+        .map(|_| match r.below(4) {
+            0 => format!("{} AND {}", pattern(&mut r), pattern(&mut r)),
+            1 => format!("{} OR {}", pattern(&mut r), pattern(&mut r)),
+            2 => format!("{} NOT {}", pattern(&mut r), pattern(&mut r)),
+            _ => pattern(&mut r),
+        })
+        .collect();
+    let qs: Vec<(usize, Query)> = exprs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i, parse(e).unwrap_or_else(|err| panic!("{e}: {err}"))))
+        .collect();
+    let m = Matcher::compile(&qs);
+    let mut out = Vec::new();
+    let mut total = 0;
+    for _ in 0..1000 {
+        let post: Vec<String> = (0..r.below(12))
+            .map(|_| {
+                let sep = [" ", " #", ", ", "-", " @"][r.below(5)];
+                format!("{sep}{}", LONG[r.below(LONG.len())])
+            })
+            .collect();
+        let post = post.concat();
+        m.match_text(&post, &[], &mut out);
+        let expected: Vec<u32> = qs
+            .iter()
+            .filter(|(_, q)| naive(q, &post, &[]))
+            .map(|(i, _)| *i as u32)
+            .collect();
+        assert_eq!(out, expected, "post {post:?}");
+        total += out.len();
+    }
+    assert!(total > 1000, "{total}");
+}

@@ -79,3 +79,34 @@ pub async fn remove(
     svc::remove(&state, &mb.viewer.user, &mb.m, id).await?;
     Ok(see_other(&format!("/w/{}/channels", mb.id())))
 }
+
+#[derive(serde::Deserialize)]
+pub struct SlotsForm {
+    #[serde(default)]
+    slots: String,
+}
+
+pub async fn slots(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+    Path((_, id)): Path<(i64, i64)>,
+    Form(f): Form<SlotsForm>,
+) -> Result<Response, AppError> {
+    match svc::set_slots(&state, &mb.viewer.user, &mb.m, id, &f.slots).await {
+        Ok(()) => Ok(see_other(&format!("/w/{}/channels", mb.id()))),
+        Err(e) if e.field.is_some() => {
+            let mut res = page(
+                &state,
+                &mb,
+                &csrf,
+                Errs::from(mb.viewer.t, &e),
+                String::new(),
+            )
+            .await?;
+            *res.status_mut() = e.status;
+            Ok(res)
+        }
+        Err(e) => Err(e),
+    }
+}

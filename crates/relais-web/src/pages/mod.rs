@@ -59,6 +59,7 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/approval-mode", post(approvals::set_mode))
         .route("/notifications", get(me::notifications))
         .route("/w/{ws}/calendar", get(calendar::month))
+        .route("/w/{ws}/channels/{id}/slots", post(channels::slots))
         .route("/w/{ws}/targets/{id}/move", post(calendar::move_target))
         .route("/ical/{file}", get(ical::feed))
         .route(

@@ -124,3 +124,47 @@ pub async fn remove(
     };
     super::record(state, tx, entry).await
 }
+
+/// Saves a channel's queue slots ("Mon-Fri 09:30 12:30; Sat 10:00"); an unreadable spec is
+/// refused with what to fix.
+pub async fn set_slots(
+    state: &AppState,
+    user: &User,
+    m: &Membership,
+    id: i64,
+    spec: &str,
+) -> Result<(), AppError> {
+    require(m, Permission::ManageChannels)?;
+    relais_domain::slots::parse(spec)
+        .map_err(|e| AppError::from(field("slots", Code::InvalidValue)).with_detail(e))?;
+    let ch = state.store.channel(m.workspace.id, id).await?;
+    let mut config = ch.config.clone();
+    if let Some(obj) = config.as_object_mut() {
+        obj.insert("slots".into(), spec.trim().into());
+    } else {
+        config = serde_json::json!({ "slots": spec.trim() });
+    }
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .update_channel_config(&mut tx, ch.id, &config, &ch.limits)
+        .await?;
+    let actor = Actor::user(user.id, &user.email);
+    let entry = NewAudit {
+        workspace_id: Some(m.workspace.id),
+        actor: &actor,
+        action: "channel.slots",
+        target: &ch.name,
+        before: None,
+        after: Some(spec.trim()),
+    };
+    super::record(state, tx, entry).await
+}
+
+/// The slot spec of a channel ("" when none).
+pub fn slots_of(ch: &relais_store::channels::Channel) -> &str {
+    ch.config
+        .get("slots")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+}

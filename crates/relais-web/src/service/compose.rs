@@ -152,6 +152,8 @@ fn when(d: &Draft, tz: &str) -> Result<Option<i64>, AppError> {
 pub struct Prepared {
     pub channels: Vec<Channel>,
     pub at: Option<i64>,
+    /// "Add to queue": each channel's next free slot (overrides `at` per channel).
+    pub slot_at: Vec<(i64, i64)>,
     /// Goes to approval rather than the schedule.
     pub review: bool,
     /// Blocking findings overridden with a justification.
@@ -187,7 +189,12 @@ pub async fn prepare(
     if channels.iter().any(|c| count(c, d.text_for(c.id)).over) {
         return Err(field("body", Code::TooLong).into());
     }
-    let at = when(d, &m.workspace.time_zone)?;
+    let (at, slot_at) = if d.action == "queue" {
+        let slot_at = queue_times(state, m, &channels).await?;
+        (slot_at.iter().map(|(_, t)| *t).min(), slot_at)
+    } else {
+        (when(d, &m.workspace.time_zone)?, Vec::new())
+    };
     // Whether this goes to approval instead of the schedule: the workspace asks for it, the
     // author may not publish (contributors), or a check needs approval (prices, legal…).
     let mut review = false;
@@ -224,6 +231,7 @@ pub async fn prepare(
     Ok(Prepared {
         channels,
         at,
+        slot_at,
         review,
         overridden,
     })
@@ -252,7 +260,13 @@ pub async fn write(
             scheduled_at: None,
         };
         let t = state.store.add_target(tx, &post, nt).await?;
-        match p.at {
+        let at = p
+            .slot_at
+            .iter()
+            .find(|(id, _)| *id == c.id)
+            .map(|(_, t)| *t)
+            .or(p.at);
+        match at {
             Some(_) if p.review => {
                 state
                     .store
@@ -374,4 +388,41 @@ pub async fn move_to_day(
     super::record(state, tx, entry).await?;
     super::accounts::wake(state);
     Ok(())
+}
+
+/// Each channel's next free queue slot; a channel without slots (or with none free in four
+/// weeks) is an error naming it.
+async fn queue_times(
+    state: &AppState,
+    m: &Membership,
+    channels: &[Channel],
+) -> Result<Vec<(i64, i64)>, AppError> {
+    let tz: chrono_tz::Tz = m.workspace.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let now = relais_store::now();
+    let mut out = Vec::new();
+    for c in channels {
+        let slots = relais_domain::slots::parse(super::channels::slots_of(c)).unwrap_or_default();
+        let filter = relais_store::posts::TargetFilter {
+            from: Some(now),
+            state: Some(TargetState::Scheduled),
+            channel_id: Some(c.id),
+            ..Default::default()
+        };
+        let taken: Vec<i64> = state
+            .store
+            .list_targets(m.workspace.id, &filter)
+            .await?
+            .iter()
+            .filter_map(|t| t.scheduled_at)
+            .collect();
+        match relais_domain::slots::next_free(tz, now, &slots, &taken) {
+            Some(at) => out.push((c.id, at)),
+            None => {
+                return Err(
+                    AppError::from(field("channels", Code::NoSlot)).with_detail(c.name.clone())
+                )
+            }
+        }
+    }
+    Ok(out)
 }
