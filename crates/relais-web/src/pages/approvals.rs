@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::{Extension, Form};
 
-use super::{base, html, see_other};
+use super::{base, form_answer, html, see_other};
 use crate::auth::Member;
 use crate::csrf::CsrfToken;
 use crate::service::approvals as svc;
@@ -82,7 +82,7 @@ pub async fn decide(
     Path((_, post)): Path<(i64, i64)>,
     Form(f): Form<DecisionForm>,
 ) -> Result<Response, AppError> {
-    match svc::decide(
+    let r = svc::decide(
         &state,
         &mb.viewer.user,
         &mb.m,
@@ -90,16 +90,9 @@ pub async fn decide(
         &f.decision,
         &f.comment,
     )
-    .await
-    {
-        Ok(()) => Ok(see_other(&format!("/w/{}/approvals", mb.id()))),
-        Err(e) if e.field.is_some() => {
-            let mut res = page(&state, &mb, &csrf, Errs::from(mb.viewer.t, &e)).await?;
-            *res.status_mut() = e.status;
-            Ok(res)
-        }
-        Err(e) => Err(e),
-    }
+    .await;
+    let to = format!("/w/{}/approvals", mb.id());
+    form_answer(r, to, mb.viewer.t, |errs| page(&state, &mb, &csrf, errs)).await
 }
 
 #[derive(serde::Deserialize)]

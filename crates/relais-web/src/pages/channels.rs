@@ -5,7 +5,7 @@ use axum::response::Response;
 use axum::{Extension, Form};
 use relais_domain::Permission;
 
-use super::{base, html, see_other};
+use super::{base, form_answer, html, see_other};
 use crate::auth::Member;
 use crate::csrf::CsrfToken;
 use crate::service::channels as svc;
@@ -55,20 +55,17 @@ pub async fn connect(
     Extension(csrf): Extension<CsrfToken>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    match svc::connect(&state, &mb.viewer.user, &mb.m, &fields).await {
-        Ok(_) => Ok(see_other(&format!("/w/{}/channels", mb.id()))),
-        Err(e) if e.field.is_some() => {
-            let net = fields
-                .iter()
-                .find(|(k, _)| k == "network")
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default();
-            let mut res = page(&state, &mb, &csrf, Errs::from(mb.viewer.t, &e), net).await?;
-            *res.status_mut() = e.status;
-            Ok(res)
-        }
-        Err(e) => Err(e),
-    }
+    let r = svc::connect(&state, &mb.viewer.user, &mb.m, &fields).await;
+    let net = fields
+        .iter()
+        .find(|(k, _)| k == "network")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let to = format!("/w/{}/channels", mb.id());
+    form_answer(r, to, mb.viewer.t, |errs| {
+        page(&state, &mb, &csrf, errs, net)
+    })
+    .await
 }
 
 pub async fn remove(
@@ -93,20 +90,10 @@ pub async fn slots(
     Path((_, id)): Path<(i64, i64)>,
     Form(f): Form<SlotsForm>,
 ) -> Result<Response, AppError> {
-    match svc::set_slots(&state, &mb.viewer.user, &mb.m, id, &f.slots).await {
-        Ok(()) => Ok(see_other(&format!("/w/{}/channels", mb.id()))),
-        Err(e) if e.field.is_some() => {
-            let mut res = page(
-                &state,
-                &mb,
-                &csrf,
-                Errs::from(mb.viewer.t, &e),
-                String::new(),
-            )
-            .await?;
-            *res.status_mut() = e.status;
-            Ok(res)
-        }
-        Err(e) => Err(e),
-    }
+    let r = svc::set_slots(&state, &mb.viewer.user, &mb.m, id, &f.slots).await;
+    let to = format!("/w/{}/channels", mb.id());
+    form_answer(r, to, mb.viewer.t, |errs| {
+        page(&state, &mb, &csrf, errs, String::new())
+    })
+    .await
 }

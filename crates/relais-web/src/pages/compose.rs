@@ -6,7 +6,7 @@ use axum::{Extension, Form};
 use relais_domain::Permission;
 use relais_store::posts::TargetFilter;
 
-use super::{base, html, see_other};
+use super::{base, form_answer, html, see_other};
 use crate::auth::Member;
 use crate::csrf::CsrfToken;
 use crate::service::compose::{self, Draft};
@@ -110,16 +110,9 @@ pub async fn submit(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let d = draft_of(fields);
-    match compose::save(&state, &mb.viewer.user, &mb.m, &d).await {
-        Ok(_) => Ok(see_other(&format!("/w/{}/posts", mb.id()))),
-        Err(e) if e.field.is_some() => {
-            let errs = Errs::from(mb.viewer.t, &e);
-            let mut res = page(&state, &mb, &csrf, d, errs).await?;
-            *res.status_mut() = e.status;
-            Ok(res)
-        }
-        Err(e) => Err(e),
-    }
+    let r = compose::save(&state, &mb.viewer.user, &mb.m, &d).await;
+    let to = format!("/w/{}/posts", mb.id());
+    form_answer(r, to, mb.viewer.t, |errs| page(&state, &mb, &csrf, d, errs)).await
 }
 
 pub async fn list(
@@ -219,16 +212,12 @@ pub async fn charter_save(
     Extension(csrf): Extension<CsrfToken>,
     Form(f): Form<CharterForm>,
 ) -> Result<Response, AppError> {
-    match crate::service::checks::save_charter(&state, &mb.viewer.user, &mb.m, &f.charter).await {
-        Ok(()) => Ok(see_other(&format!("/w/{}/charter", mb.id()))),
-        Err(e) if e.field.is_some() => {
-            let mut res =
-                charter_page(&state, &mb, &csrf, f.charter, Errs::from(mb.viewer.t, &e)).await?;
-            *res.status_mut() = e.status;
-            Ok(res)
-        }
-        Err(e) => Err(e),
-    }
+    let r = crate::service::checks::save_charter(&state, &mb.viewer.user, &mb.m, &f.charter).await;
+    let to = format!("/w/{}/charter", mb.id());
+    form_answer(r, to, mb.viewer.t, |errs| {
+        charter_page(&state, &mb, &csrf, f.charter, errs)
+    })
+    .await
 }
 
 /// "Check links": each URL of the main text probed through the SSRF guard (htmx fragment).

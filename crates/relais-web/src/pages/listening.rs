@@ -5,7 +5,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Form};
 use relais_domain::Permission;
 
-use super::{base, html, see_other};
+use super::{base, form_answer, html, see_other};
 use crate::auth::Member;
 use crate::csrf::CsrfToken;
 use crate::service::listening as svc;
@@ -103,15 +103,11 @@ async fn outcome(
     r: Result<(), AppError>,
     form: ListenForm,
 ) -> Result<Response, AppError> {
-    match r {
-        Ok(()) => Ok(see_other(&format!("/w/{}/listening", mb.id()))),
-        Err(e) if e.field.is_some() => {
-            let mut res = page(state, mb, csrf, None, Errs::from(mb.viewer.t, &e), form).await?;
-            *res.status_mut() = e.status;
-            Ok(res)
-        }
-        Err(e) => Err(e),
-    }
+    let to = format!("/w/{}/listening", mb.id());
+    form_answer(r, to, mb.viewer.t, |errs| {
+        page(state, mb, csrf, None, errs, form)
+    })
+    .await
 }
 
 pub async fn add_query(

@@ -128,6 +128,29 @@ pub fn html<T: askama::Template>(page: T) -> Result<Response, AppError> {
     Ok(res)
 }
 
+/// The answer to a posted form: on success go to `to`; on a field error show the form again
+/// (`again`) with the message beside the field and the error's status; other errors go to the
+/// error page.
+pub async fn form_answer<T, Fut>(
+    r: Result<T, AppError>,
+    to: String,
+    t: Tr,
+    again: impl FnOnce(crate::view::Errs) -> Fut,
+) -> Result<Response, AppError>
+where
+    Fut: std::future::Future<Output = Result<Response, AppError>>,
+{
+    match r {
+        Ok(_) => Ok(see_other(&to)),
+        Err(e) if e.field.is_some() => {
+            let mut res = again(crate::view::Errs::from(t, &e)).await?;
+            *res.status_mut() = e.status;
+            Ok(res)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }

@@ -8,7 +8,7 @@ use chrono::TimeZone;
 use relais_domain::{Permission, Role};
 use relais_store::audit::AuditFilter;
 
-use super::{base, html, see_other};
+use super::{base, form_answer, html, see_other};
 use crate::auth::{Member, Viewer};
 use crate::csrf::CsrfToken;
 use crate::service::workspaces::{self as ws, WorkspaceForm};
@@ -75,15 +75,12 @@ pub async fn create(
     Extension(csrf): Extension<CsrfToken>,
     Form(f): Form<WsForm>,
 ) -> Result<Response, AppError> {
-    match ws::create(&state, &v.user, f.form()).await {
-        Ok(w) => Ok(see_other(&format!("/w/{}", w.id))),
-        Err(e) if e.field.is_some() => {
-            let mut res = home_page(&state, &v, &csrf, Errs::from(v.t, &e), f).await?;
-            *res.status_mut() = e.status;
-            Ok(res)
-        }
-        Err(e) => Err(e),
-    }
+    let r = ws::create(&state, &v.user, f.form()).await;
+    let to = r
+        .as_ref()
+        .map(|w| format!("/w/{}", w.id))
+        .unwrap_or_default();
+    form_answer(r, to, v.t, |errs| home_page(&state, &v, &csrf, errs, f)).await
 }
 
 async fn overview_page(
@@ -126,15 +123,11 @@ async fn freeze_outcome<T>(
     csrf: &CsrfToken,
     r: Result<T, AppError>,
 ) -> Result<Response, AppError> {
-    match r {
-        Ok(_) => Ok(see_other(&format!("/w/{}", mb.id()))),
-        Err(e) if e.field.is_some() => {
-            let mut res = overview_page(state, mb, csrf, Errs::from(mb.viewer.t, &e)).await?;
-            *res.status_mut() = e.status;
-            Ok(res)
-        }
-        Err(e) => Err(e),
-    }
+    let to = format!("/w/{}", mb.id());
+    form_answer(r, to, mb.viewer.t, |errs| {
+        overview_page(state, mb, csrf, errs)
+    })
+    .await
 }
 
 pub async fn freeze(
@@ -209,17 +202,13 @@ pub async fn settings(
     Extension(csrf): Extension<CsrfToken>,
     Form(f): Form<WsForm>,
 ) -> Result<Response, AppError> {
-    match ws::update(&state, &mb.viewer.user, &mb.m, f.form()).await {
-        Ok(()) => Ok(see_other(&format!("/w/{}/settings?saved=1", mb.id()))),
-        Err(e) if e.field.is_some() => {
-            let errs = Errs::from(mb.viewer.t, &e);
-            mb.m.workspace.name = f.name;
-            let mut res = settings_page(&state, mb, &csrf, errs, false).await?;
-            *res.status_mut() = e.status;
-            Ok(res)
-        }
-        Err(e) => Err(e),
-    }
+    let r = ws::update(&state, &mb.viewer.user, &mb.m, f.form()).await;
+    let (to, t) = (format!("/w/{}/settings?saved=1", mb.id()), mb.viewer.t);
+    form_answer(r, to, t, |errs| {
+        mb.m.workspace.name = f.name;
+        settings_page(&state, mb, &csrf, errs, false)
+    })
+    .await
 }
 
 pub async fn archive(State(state): State<AppState>, mb: Member) -> Result<Response, AppError> {
@@ -312,16 +301,9 @@ async fn members_result(
     r: Result<(), AppError>,
     ok_query: &str,
 ) -> Result<Response, AppError> {
-    match r {
-        Ok(()) => Ok(see_other(&format!("/w/{}/members{ok_query}", mb.id()))),
-        Err(e) if e.field.is_some() => {
-            let errs = Errs::from(mb.viewer.t, &e);
-            let mut res = members_page(state, mb, csrf, errs, None).await?;
-            *res.status_mut() = e.status;
-            Ok(res)
-        }
-        Err(e) => Err(e),
-    }
+    let to = format!("/w/{}/members{ok_query}", mb.id());
+    let t = mb.viewer.t;
+    form_answer(r, to, t, |errs| members_page(state, mb, csrf, errs, None)).await
 }
 
 pub async fn invite(
