@@ -91,17 +91,16 @@ impl Listener {
         let due = self.store.claim_due_feeds(limit, 5 * 60 * 1000).await?;
         let mut stored = 0;
         for feed in due {
-            stored += self.poll_one(feed.id, &feed.url, &feed.state).await?;
+            stored += self.poll_one(&feed).await?;
         }
         Ok(stored)
     }
 
     async fn poll_one(
         &self,
-        feed_id: i64,
-        url: &str,
-        state_json: &str,
+        feed: &relais_store::listening::DueFeed,
     ) -> relais_store::Result<usize> {
+        let (feed_id, url, state_json) = (feed.id, feed.url.as_str(), feed.state.as_str());
         let mut state: FeedState =
             serde_json::from_str(state_json).unwrap_or_else(|_| FeedState::new(url));
         let outcome = relais_feeds::fetch(&self.net, &state).await;
@@ -116,9 +115,22 @@ impl Listener {
             stored = self.ingest(feed_id, &feed.items).await?;
         }
         let state_json = serde_json::to_string(&state).unwrap_or_default();
-        self.store
-            .record_feed_poll(feed_id, &state_json, next, error.as_deref())
-            .await?;
+        if !self
+            .store
+            .record_feed_poll(
+                feed_id,
+                feed.claimed_until,
+                &state_json,
+                next,
+                error.as_deref(),
+            )
+            .await?
+        {
+            tracing::debug!(
+                feed = feed_id,
+                "feed was reset during the poll; it stays due"
+            );
+        }
         if let Some(e) = error {
             tracing::info!(feed = feed_id, error = %e, "feed poll failed; backing off");
         }

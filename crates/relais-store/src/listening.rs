@@ -61,6 +61,8 @@ pub struct DueFeed {
     pub id: i64,
     pub url: String,
     pub state: String,
+    /// The lease this claim set; the poll's outcome is recorded only if it is still there.
+    pub claimed_until: i64,
 }
 
 fn source_from_row(r: &AnyRow) -> Result<Source> {
@@ -201,28 +203,32 @@ impl Store {
                     id: r.try_get(0)?,
                     url: r.try_get(1)?,
                     state: r.try_get(2)?,
+                    claimed_until: t + lease_ms,
                 })
             })
             .collect()
     }
 
+    /// Records a poll's outcome unless the feed was reset meanwhile (a new follower asked for a
+    /// fresh fetch): then the reset stands and the feed stays due. False in that case.
     pub async fn record_feed_poll(
         &self,
         id: i64,
+        claimed_until: i64,
         state: &str,
         next_poll_at: i64,
         last_error: Option<&str>,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE feeds SET state = $1, next_poll_at = $2, last_error = $3 WHERE id = $4",
-        )
-        .bind(state)
-        .bind(next_poll_at)
-        .bind(last_error)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+    ) -> Result<bool> {
+        let n = sqlx::query("UPDATE feeds SET state = $1, next_poll_at = $2, last_error = $3 WHERE id = $4 AND next_poll_at = $5")
+            .bind(state)
+            .bind(next_poll_at)
+            .bind(last_error)
+            .bind(id)
+            .bind(claimed_until)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
     }
 
     pub async fn create_query(
