@@ -156,3 +156,74 @@ async fn private_addresses_are_refused_unless_allow_listed() {
         .await;
     assert!(r.text().await.unwrap().contains("is not a web address"));
 }
+
+#[tokio::test]
+async fn opml_import_export_and_mentions_csv() {
+    let url = serve_feed().await;
+    let app = spawn_with(|s| s.security.fetch_allow = vec!["127.0.0.1/32".into()]).await;
+    let owner = app.owner("en").await;
+    let ws = app.create_workspace(&owner, "Brand").await;
+    let l = format!("/w/{ws}/listening");
+    let r = app
+        .submit(
+            &owner,
+            &l,
+            &format!("/w/{ws}/listening/queries"),
+            &[
+                ("name", "Brand"),
+                ("expression", "citroen"),
+                ("tag", "brand"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = app
+        .submit(
+            &owner,
+            &l,
+            &format!("/w/{ws}/listening/opml"),
+            &[("opml", "not opml at all")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let opml = format!(
+        r#"<?xml version="1.0"?><opml version="2.0"><head><title>Veille</title></head><body>
+<outline text="Auto"><outline type="rss" text="Auto news" xmlUrl="{url}"/></outline>
+<outline type="rss" text="Intranet" xmlUrl="http://10.1.2.3/feed"/></body></opml>"#
+    );
+    let r = app
+        .submit(
+            &owner,
+            &l,
+            &format!("/w/{ws}/listening/opml"),
+            &[("opml", &opml)],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let sources = app.state.store.sources(ws).await.unwrap();
+    assert_eq!(sources.len(), 1, "the private address was skipped");
+    assert_eq!(sources[0].name, "Auto news");
+    let exported = owner
+        .get(app.at(&format!("/w/{ws}/listening/sources.opml")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(exported.contains(&url) && exported.contains("<opml"));
+    wait_mentions(&app, ws, 1).await;
+    let csv = owner
+        .get(app.at(&format!("/w/{ws}/listening/mentions.csv")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.starts_with("received_at,published_at,queries,lang,author,title,url,text\n"));
+    assert!(
+        csv.contains("La nouvelle Citroën C5 Aircross") && csv.contains(",Brand,fr,"),
+        "{csv}"
+    );
+}

@@ -241,6 +241,10 @@ table! {
     "channels.slots" => "Queue slots", "Créneaux de la file";
     "channels.slots_help" => "e.g. Mon-Fri 09:30 12:30; Sat 10:00 (workspace time)", "ex. lun-ven 09:30 12:30 ; sam 10:00 (heure de l’espace)";
     "field.slots" => "The queue slots", "Les créneaux";
+    "listen.opml" => "Import or export (OPML)", "Importer ou exporter (OPML)";
+    "listen.opml_import" => "Follow these feeds", "Suivre ces flux";
+    "listen.opml_export" => "Download the sources as OPML", "Télécharger les sources en OPML";
+    "field.opml" => "The OPML file", "Le fichier OPML";
     "posts.title" => "Publications", "Publications";
     "posts.empty" => "Nothing planned in this period.", "Rien de prévu sur cette période.";
     "posts.channel" => "Channel", "Canal";

@@ -187,3 +187,50 @@ pub async fn explain(mb: Member, Form(f): Form<ListenForm>) -> Response {
         .replace('>', "&gt;");
     Html(esc).into_response()
 }
+
+#[derive(serde::Deserialize)]
+pub struct OpmlForm {
+    #[serde(default)]
+    opml: String,
+}
+
+pub async fn import_opml(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+    Form(f): Form<OpmlForm>,
+) -> Result<Response, AppError> {
+    let r = svc::import_opml(&state, &mb.viewer.user, &mb.m, &f.opml).await;
+    let to = format!("/w/{}/listening", mb.id());
+    super::form_answer(r, to, mb.viewer.t, |errs| {
+        page(&state, &mb, &csrf, None, errs, ListenForm::default())
+    })
+    .await
+}
+
+pub async fn export_opml(State(state): State<AppState>, mb: Member) -> Result<Response, AppError> {
+    mb.require(Permission::ViewListening)?;
+    let body = svc::export_opml(&state, &mb.m).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/x-opml; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response())
+}
+
+pub async fn mentions_csv(
+    State(state): State<AppState>,
+    mb: Member,
+    Query(f): Query<Filter>,
+) -> Result<Response, AppError> {
+    let q = f.q.and_then(|v| v.parse().ok());
+    let body = svc::mentions_csv(&state, &mb.m, q).await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        body,
+    )
+        .into_response())
+}

@@ -69,6 +69,15 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/export.csv", get(compose::export))
         .route("/w/{ws}/ical", post(ical::renew))
         .route("/w/{ws}/listening", get(listening::index))
+        .route("/w/{ws}/listening/opml", post(listening::import_opml))
+        .route(
+            "/w/{ws}/listening/sources.opml",
+            get(listening::export_opml),
+        )
+        .route(
+            "/w/{ws}/listening/mentions.csv",
+            get(listening::mentions_csv),
+        )
         .route("/w/{ws}/listening/queries", post(listening::add_query))
         .route(
             "/w/{ws}/listening/queries/{id}/delete",

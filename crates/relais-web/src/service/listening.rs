@@ -167,3 +167,144 @@ pub async fn delete_source(
     };
     super::record(state, tx, entry).await
 }
+
+/// Follows every feed of an OPML file (one transaction). Feeds the SSRF guard refuses, bad
+/// addresses and feeds already followed are skipped and reported. Returns (added, skipped).
+pub async fn import_opml(
+    state: &AppState,
+    user: &User,
+    m: &Membership,
+    text: &str,
+) -> Result<(usize, Vec<String>), AppError> {
+    require(m, Permission::ManageListening)?;
+    let doc = relais_feeds::opml::import(text.as_bytes()).map_err(|e| {
+        AppError::from(field("opml", Code::InvalidValue)).with_detail(e.to_string())
+    })?;
+    let mut skipped = doc.warnings.clone();
+    let mut added = 0;
+    let mut tx = state.store.begin().await?;
+    for f in &doc.feeds {
+        let Ok(url) = state.net.check(&f.xml_url) else {
+            skipped.push(format!(
+                "{}: refused (private address or not http)",
+                f.xml_url
+            ));
+            continue;
+        };
+        let name = f
+            .title
+            .clone()
+            .unwrap_or_else(|| url.host_str().unwrap_or("feed").to_string());
+        let name: String = name.chars().take(100).collect();
+        let initial = serde_json::to_string(&relais_feeds::FeedState::new(url.as_str()))
+            .map_err(|_| AppError::internal())?;
+        match state
+            .store
+            .add_source(&mut tx, m.workspace.id, url.as_str(), &name, &initial)
+            .await
+        {
+            Ok(_) => added += 1,
+            Err(StoreError::Conflict(_)) => {
+                skipped.push(format!("{}: already followed", f.xml_url))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    state
+        .store
+        .enqueue(
+            &mut tx,
+            &relais_store::jobs::NewJob::now("listen.poll", serde_json::json!({})),
+        )
+        .await?;
+    let actor = Actor::user(user.id, &user.email);
+    let after = format!("{added} feeds added, {} skipped", skipped.len());
+    let entry = NewAudit {
+        workspace_id: Some(m.workspace.id),
+        actor: &actor,
+        action: "listen.opml_import",
+        target: "sources",
+        before: None,
+        after: Some(&after),
+    };
+    super::record(state, tx, entry).await?;
+    super::accounts::wake(state);
+    Ok((added, skipped))
+}
+
+/// The workspace's sources as OPML.
+pub async fn export_opml(state: &AppState, m: &Membership) -> Result<String, AppError> {
+    let feeds = state
+        .store
+        .sources(m.workspace.id)
+        .await?
+        .into_iter()
+        .map(|s| relais_feeds::opml::OpmlFeed {
+            xml_url: s.url,
+            html_url: None,
+            title: Some(s.name),
+            tags: Vec::new(),
+        })
+        .collect();
+    Ok(relais_feeds::opml::export(&relais_feeds::opml::Opml {
+        title: Some(m.workspace.name.clone()),
+        feeds,
+        warnings: Vec::new(),
+    }))
+}
+
+/// Mentions as CSV (newest first, at most 10,000), text only.
+pub async fn mentions_csv(
+    state: &AppState,
+    m: &Membership,
+    query: Option<i64>,
+) -> Result<String, AppError> {
+    require(m, Permission::ViewListening)?;
+    let queries = state.store.queries(m.workspace.id).await?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |_| AppError::internal();
+    w.write_record([
+        "received_at",
+        "published_at",
+        "queries",
+        "lang",
+        "author",
+        "title",
+        "url",
+        "text",
+    ])
+    .map_err(fail)?;
+    let iso = |ms: Option<i64>| {
+        ms.and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|d| d.to_rfc3339())
+            .unwrap_or_default()
+    };
+    for x in state.store.mentions(m.workspace.id, query, 10_000).await? {
+        let names: Vec<&str> = x
+            .query_ids
+            .iter()
+            .filter_map(|id| queries.iter().find(|q| q.id == *id))
+            .map(|q| q.name.as_str())
+            .collect();
+        let defuse = |s: String| {
+            if s.starts_with(['=', '+', '-', '@']) {
+                format!("'{s}")
+            } else {
+                s
+            }
+        };
+        w.write_record([
+            iso(Some(x.received_at)),
+            iso(x.published_at),
+            names.join("|"),
+            x.lang.unwrap_or_default(),
+            defuse(x.author.unwrap_or_default()),
+            defuse(x.title.unwrap_or_default()),
+            x.url.unwrap_or_default(),
+            defuse(x.body),
+        ])
+        .map_err(fail)?;
+    }
+    String::from_utf8(w.into_inner().map_err(|_| AppError::internal())?)
+        .map_err(|_| AppError::internal())
+}
