@@ -77,6 +77,16 @@ fn source_from_row(r: &AnyRow) -> Result<Source> {
     })
 }
 
+fn query_from_row(r: &AnyRow) -> Result<SavedQuery> {
+    Ok(SavedQuery {
+        id: r.try_get(0)?,
+        workspace_id: r.try_get(1)?,
+        name: r.try_get(2)?,
+        expression: r.try_get(3)?,
+        tag: r.try_get(4)?,
+    })
+}
+
 fn mention_from_row(r: &AnyRow) -> Result<Mention> {
     let q: String = r.try_get(3)?;
     Ok(Mention {
@@ -279,17 +289,7 @@ impl Store {
             .bind(workspace_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SavedQuery {
-                    id: r.try_get(0)?,
-                    workspace_id: r.try_get(1)?,
-                    name: r.try_get(2)?,
-                    expression: r.try_get(3)?,
-                    tag: r.try_get(4)?,
-                })
-            })
-            .collect()
+        rows.iter().map(query_from_row).collect()
     }
 
     /// Every query of every workspace: the matcher compiles them together.
@@ -298,17 +298,7 @@ impl Store {
             sqlx::query("SELECT id, workspace_id, name, expression, tag FROM queries ORDER BY id")
                 .fetch_all(&self.pool)
                 .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SavedQuery {
-                    id: r.try_get(0)?,
-                    workspace_id: r.try_get(1)?,
-                    name: r.try_get(2)?,
-                    expression: r.try_get(3)?,
-                    tag: r.try_get(4)?,
-                })
-            })
-            .collect()
+        rows.iter().map(query_from_row).collect()
     }
 
     /// A fingerprint of the query set (count and last change): the matcher recompiles when it moves.
