@@ -73,8 +73,11 @@ impl Keyring {
                 keys: vec![(format!("k{}", now()), new_key())],
                 file: Some(path.into()),
             };
-            ring.save()?;
-            return Ok(ring);
+            // Several processes may start together on one key file: exactly one creates it,
+            // the others read the winner's key.
+            if ring.create_new()? {
+                return Ok(ring);
+            }
         }
         let text = std::fs::read_to_string(path)
             .map_err(|e| StoreError::Secret(format!("cannot read {}: {e}", path.display())))?;
@@ -102,16 +105,42 @@ impl Keyring {
         })
     }
 
+    /// Writes the file only if it does not exist yet (atomic link of a complete temporary file).
+    fn create_new(&self) -> Result<bool> {
+        let path = self.file.as_ref().expect("a file keyring");
+        let tmp = path.with_extension(format!(
+            "new-{}-{}",
+            std::process::id(),
+            crate::random_token(6)
+        ));
+        write_private(&tmp, self.render().as_bytes())?;
+        let linked = std::fs::hard_link(&tmp, path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(StoreError::Secret(format!(
+                "cannot write {}: {e}",
+                path.display()
+            ))),
+        }
+    }
+
+    fn render(&self) -> String {
+        let mut text = String::from("# relais master keys: `ID BASE64`; the last line is current. Keep a copy with your backups.\n");
+        for (id, k) in &self.keys {
+            text.push_str(&format!("{id} {}\n", B64.encode(k)));
+        }
+        text
+    }
+
     fn save(&self) -> Result<()> {
         let Some(path) = &self.file else {
             return Err(StoreError::Secret(
                 "this keyring comes from the environment: rotate it there".into(),
             ));
         };
-        let mut text = String::from("# relais master keys: `ID BASE64`; the last line is current. Keep a copy with your backups.\n");
-        for (id, k) in &self.keys {
-            text.push_str(&format!("{id} {}\n", B64.encode(k)));
-        }
+        let text = self.render();
         let tmp = path.with_extension("tmp");
         write_private(&tmp, text.as_bytes())?;
         std::fs::rename(&tmp, path)
@@ -312,6 +341,19 @@ mod tests {
             .unwrap()
             .open(&kid, "channel.token", &sealed)
             .is_err());
+    }
+
+    #[test]
+    fn processes_starting_together_share_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        let rings: Vec<Keyring> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..8).map(|_| sc.spawn(|| Keyring::load_or_create(&path).unwrap())).collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let first = rings[0].keys[0].1;
+        assert!(rings.iter().all(|r| r.keys.len() == 1 && r.keys[0].1 == first), "one key won");
+        assert_eq!(Keyring::load_or_create(&path).unwrap().keys[0].1, first);
     }
 
     #[test]

@@ -270,8 +270,10 @@ async fn serve(s: &Settings, roles: Roles) -> anyhow::Result<ExitCode> {
             startup_ms = t0.elapsed().as_millis() as u64,
             "relais worker started"
         );
+        println!("relais worker is ready");
     }
-    app.run_until(app::shutdown_signal()).await?;
+    let shutdown = app::shutdown_signal();
+    app.run_until(shutdown).await?;
     Ok(ExitCode::SUCCESS)
 }
 

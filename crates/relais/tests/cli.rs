@@ -191,12 +191,28 @@ async fn two_worker_processes_share_the_queue() {
             relais(&dir, &db)
                 .env("RELAIS_WORKER_CONCURRENCY", "4")
                 .arg("worker")
-                .stdout(Stdio::null())
+                .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap()
         })
         .collect();
+    let mut workers = workers;
+    // Both processes are up (signal handlers installed) before the work starts.
+    // Their stdout stays open until the end: a closed pipe would fail a later print.
+    let mut outputs = Vec::new();
+    for w in workers.iter_mut() {
+        let mut out = std::io::BufReader::new(w.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("relais worker is ready") {
+            line.clear();
+            assert!(
+                std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0,
+                "worker exited early"
+            );
+        }
+        outputs.push(out);
+    }
     let (code, out, err) =
         run(relais(&dir, &db).args(["admin", "queue-check", "--jobs", "600", "--no-local-worker"]));
     for w in &workers {
