@@ -276,12 +276,12 @@ async fn a_freeze_during_a_burst_stops_publishing() {
         .await;
     assert_eq!(r.status(), 303);
     let frozen_at = Instant::now();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let late = arrivals
         .lock()
         .unwrap()
         .iter()
-        .filter(|t| **t > frozen_at + Duration::from_millis(500))
+        .filter(|t| **t > frozen_at + Duration::from_millis(1500))
         .count();
     assert_eq!(
         late, 0,
