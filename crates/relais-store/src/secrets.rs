@@ -348,11 +348,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys");
         let rings: Vec<Keyring> = std::thread::scope(|sc| {
-            let hs: Vec<_> = (0..8).map(|_| sc.spawn(|| Keyring::load_or_create(&path).unwrap())).collect();
+            let hs: Vec<_> = (0..8)
+                .map(|_| sc.spawn(|| Keyring::load_or_create(&path).unwrap()))
+                .collect();
             hs.into_iter().map(|h| h.join().unwrap()).collect()
         });
         let first = rings[0].keys[0].1;
-        assert!(rings.iter().all(|r| r.keys.len() == 1 && r.keys[0].1 == first), "one key won");
+        assert!(
+            rings
+                .iter()
+                .all(|r| r.keys.len() == 1 && r.keys[0].1 == first),
+            "one key won"
+        );
         assert_eq!(Keyring::load_or_create(&path).unwrap().keys[0].1, first);
     }
 
