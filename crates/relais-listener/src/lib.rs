@@ -183,6 +183,10 @@ impl Listener {
                     body: &text,
                     lang: lang.as_deref(),
                     published_at: item.published_at,
+                    origin: "feed",
+                    sentiment: None,
+                    sentiment_score: None,
+                    story_id: None,
                 };
                 if self.store.insert_mention(&mut tx, m).await?.is_some() {
                     stored += 1;

@@ -4,6 +4,7 @@
 //! BIGINT millisecond instants, integers for booleans). The few places where the dialects
 //! disagree (claiming jobs, locking for migrations) branch on [`Backend`] explicitly.
 
+pub mod alerts;
 pub mod approvals;
 pub mod audit;
 pub mod channels;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod freeze;
 pub mod jobs;
 pub mod listening;
+pub mod mentions;
 pub mod migrate;
 pub mod notifications;
 pub mod password;

@@ -6,6 +6,8 @@ use sqlx::Row;
 
 use crate::{found, now, Result, Store, StoreError};
 
+pub use crate::mentions::{Mention, NewMention};
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Source {
     pub id: i64,
@@ -25,34 +27,6 @@ pub struct SavedQuery {
     pub expression: String,
     /// `brand`, `competitor` or `topic` (share of voice).
     pub tag: String,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Mention {
-    pub id: i64,
-    pub workspace_id: i64,
-    pub source_id: Option<i64>,
-    pub query_ids: Vec<i64>,
-    pub url: Option<String>,
-    pub author: Option<String>,
-    pub title: Option<String>,
-    pub body: String,
-    pub lang: Option<String>,
-    pub published_at: Option<i64>,
-    pub received_at: i64,
-}
-
-pub struct NewMention<'a> {
-    pub workspace_id: i64,
-    pub source_id: Option<i64>,
-    pub guid: &'a str,
-    pub query_ids: &'a [i64],
-    pub url: Option<&'a str>,
-    pub author: Option<&'a str>,
-    pub title: Option<&'a str>,
-    pub body: &'a str,
-    pub lang: Option<&'a str>,
-    pub published_at: Option<i64>,
 }
 
 /// A feed due for polling, with its persisted fetch state (relais-feeds' `FeedState` as JSON).
@@ -87,26 +61,7 @@ fn query_from_row(r: &AnyRow) -> Result<SavedQuery> {
     })
 }
 
-fn mention_from_row(r: &AnyRow) -> Result<Mention> {
-    let q: String = r.try_get(3)?;
-    Ok(Mention {
-        id: r.try_get(0)?,
-        workspace_id: r.try_get(1)?,
-        source_id: r.try_get(2)?,
-        query_ids: serde_json::from_str(&q).unwrap_or_default(),
-        url: r.try_get(4)?,
-        author: r.try_get(5)?,
-        title: r.try_get(6)?,
-        body: r.try_get(7)?,
-        lang: r.try_get(8)?,
-        published_at: r.try_get(9)?,
-        received_at: r.try_get(10)?,
-    })
-}
-
 const SRC_SELECT: &str = "SELECT s.id, s.workspace_id, s.feed_id, s.name, f.url, f.last_error, f.next_poll_at FROM sources s JOIN feeds f ON f.id = s.feed_id";
-const M_COLS: &str = "id, workspace_id, source_id, query_ids, url, author, title, body, lang, published_at, received_at";
-
 impl Store {
     /// Subscribes a workspace to a feed URL, sharing the ingest with other workspaces.
     pub async fn add_source(
@@ -307,71 +262,5 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok((row.try_get(0)?, row.try_get(1)?))
-    }
-
-    /// Stores a mention once per workspace and item; None when it already exists.
-    pub async fn insert_mention(
-        &self,
-        conn: &mut sqlx::AnyConnection,
-        m: NewMention<'_>,
-    ) -> Result<Option<i64>> {
-        let row = sqlx::query(
-            "INSERT INTO mentions (workspace_id, source_id, guid, query_ids, url, author, title, body, lang, published_at, received_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (workspace_id, guid) DO NOTHING RETURNING id",
-        )
-        .bind(m.workspace_id)
-        .bind(m.source_id)
-        .bind(m.guid)
-        .bind(serde_json::to_string(m.query_ids).unwrap_or_else(|_| "[]".into()))
-        .bind(m.url)
-        .bind(m.author)
-        .bind(m.title)
-        .bind(m.body)
-        .bind(m.lang)
-        .bind(m.published_at)
-        .bind(now())
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let id: i64 = row.try_get(0)?;
-        for q in m.query_ids {
-            sqlx::query("INSERT INTO mention_queries (mention_id, query_id) VALUES ($1, $2)")
-                .bind(id)
-                .bind(*q)
-                .execute(&mut *conn)
-                .await?;
-        }
-        Ok(Some(id))
-    }
-
-    /// Latest mentions of a workspace, optionally for one query, newest first.
-    pub async fn mentions(
-        &self,
-        workspace_id: i64,
-        query_id: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<Mention>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {M_COLS} FROM mentions m WHERE workspace_id = $1 AND irrelevant = 0 \
-             AND ($2 = 0 OR EXISTS (SELECT 1 FROM mention_queries q WHERE q.mention_id = m.id AND q.query_id = $2)) \
-             ORDER BY received_at DESC, id DESC LIMIT $3"
-        ))
-        .bind(workspace_id)
-        .bind(query_id.unwrap_or(0))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(mention_from_row).collect()
-    }
-
-    pub async fn mark_irrelevant(&self, workspace_id: i64, id: i64) -> Result<()> {
-        let n =
-            sqlx::query("UPDATE mentions SET irrelevant = 1 WHERE id = $1 AND workspace_id = $2")
-                .bind(id)
-                .bind(workspace_id)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
-        found(n)
     }
 }

@@ -33,6 +33,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_approvals"),
     migration!(7, "0007_ical"),
     migration!(8, "0008_notifications"),
+    migration!(9, "0009_mentions_alerts"),
 ];
 
 /// Arbitrary constant for `pg_advisory_xact_lock`: processes starting together migrate in turn.
