@@ -313,6 +313,16 @@ impl Store {
         alert_from_row(&row)
     }
 
+    /// An alert by id alone (the delivery job; the alert tells its workspace).
+    pub async fn alert_by_id(&self, id: i64) -> Result<Alert> {
+        let row = sqlx::query(&format!("SELECT {ALERT_COLS} FROM alerts WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        alert_from_row(&row)
+    }
+
     /// Records one delivery attempt's outcome (`sent` or `failed`) for one target.
     pub async fn record_alert_delivery(
         &self,

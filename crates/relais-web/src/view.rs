@@ -401,38 +401,19 @@ pub struct CharterPage {
     pub can_edit: bool,
 }
 
-/// One mention in the stream, ready to show (text only: the feed's HTML never reaches the page).
-pub struct MentionRow {
-    pub id: i64,
-    pub author: Option<String>,
-    pub when: String,
-    pub lang: Option<String>,
-    pub queries: String,
-    pub title: Option<String>,
-    pub url: Option<String>,
-    pub excerpt: String,
-}
-
 #[derive(Template)]
 #[template(path = "listening.html")]
 pub struct ListeningPage {
     pub b: Base,
     pub errs: Errs,
     pub ws: i64,
+    pub tab: &'static str,
     pub queries: Vec<relais_store::listening::SavedQuery>,
     pub sources: Vec<relais_store::listening::Source>,
-    pub mentions: Vec<MentionRow>,
-    pub selected_query: Option<i64>,
     pub can_manage: bool,
     pub form_name: String,
     pub form_expression: String,
     pub form_url: String,
-}
-
-impl ListeningPage {
-    pub fn selected(&self, id: impl std::borrow::Borrow<i64>) -> bool {
-        self.selected_query == Some(*id.borrow())
-    }
 }
 
 #[derive(Template)]

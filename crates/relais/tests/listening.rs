@@ -221,7 +221,9 @@ async fn opml_import_export_and_mentions_csv() {
         .text()
         .await
         .unwrap();
-    assert!(csv.starts_with("received_at,published_at,queries,lang,author,title,url,text\n"));
+    assert!(csv.starts_with(
+        "received_at,published_at,queries,origin,lang,sentiment,author,title,url,text\n"
+    ));
     assert!(
         csv.contains("La nouvelle Citroën C5 Aircross") && csv.contains(",Brand,fr,"),
         "{csv}"

@@ -81,6 +81,36 @@ impl Tr {
         }
     }
 
+    /// A whole number as each language groups digits: « 12 500 » / "12,500".
+    pub fn number(&self, n: impl std::borrow::Borrow<i64>) -> String {
+        let n = *n.borrow();
+        let digits = n.unsigned_abs().to_string();
+        let sep = match self.0 {
+            Lang::Fr => '\u{202f}',
+            Lang::En => ',',
+        };
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(sep);
+            }
+            out.push(c);
+        }
+        if n < 0 {
+            out.insert(0, '-');
+        }
+        out
+    }
+
+    /// A share as a percentage with one decimal: « 3,5 % » / "3.5%".
+    pub fn percent(&self, share: f64) -> String {
+        let v = format!("{:.1}", share * 100.0);
+        match self.0 {
+            Lang::Fr => format!("{}\u{a0}%", v.replace('.', ",")),
+            Lang::En => format!("{v}%"),
+        }
+    }
+
     /// A date and time in the given zone, as each language writes it:
     /// « lun. 24 nov. 2026, 09 h 30 » / "Mon, Nov 24, 2026, 9:30 AM".
     pub fn datetime(&self, ms: impl std::borrow::Borrow<i64>, tz: &str) -> String {
@@ -159,6 +189,15 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn numbers_and_percentages_follow_the_language() {
+        assert_eq!(Tr(Lang::Fr).number(12500), "12\u{202f}500");
+        assert_eq!(Tr(Lang::En).number(-1234567), "-1,234,567");
+        assert_eq!(Tr(Lang::En).number(999), "999");
+        assert_eq!(Tr(Lang::Fr).percent(0.035), "3,5\u{a0}%");
+        assert_eq!(Tr(Lang::En).percent(0.5), "50.0%");
     }
 
     #[test]

@@ -8,15 +8,11 @@ use relais_domain::Permission;
 use super::{base, form_answer, html, see_other};
 use crate::auth::Member;
 use crate::csrf::CsrfToken;
+use crate::listen_view::{MentionRowsLive, MentionsPage, SharePage};
 use crate::service::listening as svc;
-use crate::view::{Errs, ListeningPage, MentionRow};
+use crate::service::mentions::{self, MentionQuery};
+use crate::view::{Errs, ListeningPage};
 use crate::{AppError, AppState};
-
-#[derive(serde::Deserialize, Default)]
-pub struct Filter {
-    #[serde(default)]
-    q: Option<String>,
-}
 
 #[derive(serde::Deserialize, Default)]
 pub struct ListenForm {
@@ -34,7 +30,6 @@ async fn page(
     state: &AppState,
     mb: &Member,
     csrf: &CsrfToken,
-    q: Option<i64>,
     errs: Errs,
     form: ListenForm,
 ) -> Result<Response, AppError> {
@@ -43,42 +38,16 @@ async fn page(
     let ws = mb.id();
     let queries = state.store.queries(ws).await?;
     let sources = state.store.sources(ws).await?;
-    let tz = mb.m.workspace.time_zone.as_str();
-    let mentions = state
-        .store
-        .mentions(ws, q, 100)
-        .await?
-        .into_iter()
-        .map(|m| MentionRow {
-            id: m.id,
-            author: m.author,
-            when: t.datetime(m.published_at.unwrap_or(m.received_at), tz),
-            lang: m.lang,
-            queries: m
-                .query_ids
-                .iter()
-                .filter_map(|id| queries.iter().find(|q| q.id == *id))
-                .map(|q| q.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            title: m.title,
-            url: m
-                .url
-                .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
-            excerpt: m.body.chars().take(400).collect(),
-        })
-        .collect();
-    let b = base(state, &mb.viewer, csrf, t.t("listen.title"), Some(&mb.m)).await?;
+    let b = base(state, &mb.viewer, csrf, t.t("listen.setup"), Some(&mb.m)).await?;
     let can_manage =
         mb.m.role.allows(Permission::ManageListening) && mb.m.workspace.archived_at.is_none();
     html(ListeningPage {
         b,
         errs,
         ws,
+        tab: "setup",
         queries,
         sources,
-        mentions,
-        selected_query: q,
         can_manage,
         form_name: form.name,
         form_expression: form.expression,
@@ -86,14 +55,106 @@ async fn page(
     })
 }
 
+/// Queries and sources.
+pub async fn setup(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+) -> Result<Response, AppError> {
+    page(&state, &mb, &csrf, Errs::none(), ListenForm::default()).await
+}
+
+/// The mentions stream with its filters and volume chart.
 pub async fn index(
     State(state): State<AppState>,
     mb: Member,
     Extension(csrf): Extension<CsrfToken>,
-    Query(f): Query<Filter>,
+    Query(f): Query<MentionQuery>,
 ) -> Result<Response, AppError> {
-    let q = f.q.and_then(|v| v.parse().ok());
-    page(&state, &mb, &csrf, q, Errs::none(), ListenForm::default()).await
+    mb.require(Permission::ViewListening)?;
+    let t = mb.viewer.t;
+    let ws = mb.id();
+    let (rows, newest, error) = match mentions::stream(&state, &mb.m, &f, 0, t).await {
+        Ok((rows, newest)) => (rows, newest, None),
+        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+            (Vec::new(), 0, Some(e.message(t)))
+        }
+        Err(e) => return Err(e),
+    };
+    let chart = mentions::volume_chart(&state, &mb.m, &f, t).await?;
+    let b = base(&state, &mb.viewer, &csrf, t.t("listen.title"), Some(&mb.m)).await?;
+    html(MentionsPage {
+        b,
+        ws,
+        tab: "mentions",
+        qs: f.to_query_string(),
+        f,
+        queries: state.store.queries(ws).await?,
+        sources: state.store.sources(ws).await?,
+        rows,
+        newest,
+        chart,
+        error,
+        can_manage: mb.m.role.allows(Permission::ManageListening),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct After {
+    #[serde(default)]
+    after: i64,
+}
+
+/// The live stream's poll: mentions newer than `after`, and the poller again with the newest id.
+pub async fn stream(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+    Query(a): Query<After>,
+    Query(f): Query<MentionQuery>,
+) -> Result<Response, AppError> {
+    let t = mb.viewer.t;
+    let (rows, newest) = mentions::stream(&state, &mb.m, &f, a.after.max(0), t).await?;
+    let b = base(&state, &mb.viewer, &csrf, "", Some(&mb.m)).await?;
+    html(MentionRowsLive {
+        b,
+        ws: mb.id(),
+        rows,
+        newest,
+        qs: f.to_query_string(),
+        can_manage: mb.m.role.allows(Permission::ManageListening),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct Period {
+    #[serde(default)]
+    days: Option<u64>,
+}
+
+/// Share of voice: brand against competitors.
+pub async fn share(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+    Query(p): Query<Period>,
+) -> Result<Response, AppError> {
+    let t = mb.viewer.t;
+    let days = match p.days.unwrap_or(30) {
+        d @ (7 | 30 | 90) => d,
+        _ => 30,
+    };
+    let (bar, lines, rows) = mentions::share_of_voice(&state, &mb.m, days, t).await?;
+    let b = base(&state, &mb.viewer, &csrf, t.t("listen.share"), Some(&mb.m)).await?;
+    html(SharePage {
+        b,
+        ws: mb.id(),
+        tab: "share",
+        days,
+        bar,
+        lines,
+        rows,
+    })
 }
 
 async fn outcome(
@@ -103,11 +164,8 @@ async fn outcome(
     r: Result<(), AppError>,
     form: ListenForm,
 ) -> Result<Response, AppError> {
-    let to = format!("/w/{}/listening", mb.id());
-    form_answer(r, to, mb.viewer.t, |errs| {
-        page(state, mb, csrf, None, errs, form)
-    })
-    .await
+    let to = format!("/w/{}/listening/setup", mb.id());
+    form_answer(r, to, mb.viewer.t, |errs| page(state, mb, csrf, errs, form)).await
 }
 
 pub async fn add_query(
@@ -169,23 +227,22 @@ pub async fn irrelevant(
     Ok(see_other(&format!("/w/{}/listening", mb.id())))
 }
 
-/// The live explanation under the query editor (htmx fragment).
-pub async fn explain(mb: Member, Form(f): Form<ListenForm>) -> Response {
+/// The live explanation under the query editor, with how many recent mentions it would have
+/// kept and the first few, terms marked (htmx fragment, safe HTML).
+pub async fn explain(
+    State(state): State<AppState>,
+    mb: Member,
+    Form(f): Form<ListenForm>,
+) -> Result<Response, AppError> {
     let t = mb.viewer.t;
-    let text = match svc::explain(&f.expression, t.0) {
-        Ok(s) => format!("{} {s}", t.t("listen.explain")),
-        Err(e) if f.expression.trim().is_empty() => {
-            let _ = e;
-            String::new()
-        }
-        Err(e) => e.message(t),
+    if f.expression.trim().is_empty() {
+        return Ok(Html(String::new()).into_response());
+    }
+    let out = match svc::preview(&state, &mb.m, &f.expression, t).await {
+        Ok(p) => p,
+        Err(e) => crate::highlight::askama_escape(&e.message(t)),
     };
-    // The fragment is plain text; escape it for HTML.
-    let esc = text
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    Html(esc).into_response()
+    Ok(Html(out).into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -201,9 +258,9 @@ pub async fn import_opml(
     Form(f): Form<OpmlForm>,
 ) -> Result<Response, AppError> {
     let r = svc::import_opml(&state, &mb.viewer.user, &mb.m, &f.opml).await;
-    let to = format!("/w/{}/listening", mb.id());
+    let to = format!("/w/{}/listening/setup", mb.id());
     super::form_answer(r, to, mb.viewer.t, |errs| {
-        page(&state, &mb, &csrf, None, errs, ListenForm::default())
+        page(&state, &mb, &csrf, errs, ListenForm::default())
     })
     .await
 }
@@ -224,10 +281,9 @@ pub async fn export_opml(State(state): State<AppState>, mb: Member) -> Result<Re
 pub async fn mentions_csv(
     State(state): State<AppState>,
     mb: Member,
-    Query(f): Query<Filter>,
+    Query(f): Query<MentionQuery>,
 ) -> Result<Response, AppError> {
-    let q = f.q.and_then(|v| v.parse().ok());
-    let body = svc::mentions_csv(&state, &mb.m, q).await?;
+    let body = mentions::csv(&state, &mb.m, &f).await?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
         body,

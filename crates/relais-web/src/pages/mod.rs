@@ -1,6 +1,7 @@
 //! Server-rendered pages. Each handler extracts, calls a service, renders a template.
 
 mod account;
+mod alerts;
 mod approvals;
 mod calendar;
 mod channels;
@@ -69,6 +70,21 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/export.csv", get(compose::export))
         .route("/w/{ws}/ical", post(ical::renew))
         .route("/w/{ws}/listening", get(listening::index))
+        .route("/w/{ws}/listening/setup", get(listening::setup))
+        .route("/w/{ws}/alerts", get(alerts::index))
+        .route("/w/{ws}/alerts/rules", post(alerts::add_rule))
+        .route(
+            "/w/{ws}/alerts/rules/{id}/delete",
+            post(alerts::delete_rule),
+        )
+        .route("/w/{ws}/alerts/targets", post(alerts::add_target))
+        .route(
+            "/w/{ws}/alerts/targets/{id}/delete",
+            post(alerts::delete_target),
+        )
+        .route("/w/{ws}/alerts/{id}", get(alerts::show))
+        .route("/w/{ws}/listening/stream", get(listening::stream))
+        .route("/w/{ws}/listening/share", get(listening::share))
         .route("/w/{ws}/listening/opml", post(listening::import_opml))
         .route(
             "/w/{ws}/listening/sources.opml",

@@ -253,58 +253,47 @@ pub async fn export_opml(state: &AppState, m: &Membership) -> Result<String, App
     }))
 }
 
-/// Mentions as CSV (newest first, at most 10,000), text only.
-pub async fn mentions_csv(
+/// The explanation of a draft query and how it would have done on the workspace's last 500
+/// mentions: the count and up to three of them with the terms marked (safe HTML).
+pub async fn preview(
     state: &AppState,
     m: &Membership,
-    query: Option<i64>,
+    expression: &str,
+    t: crate::i18n::Tr,
 ) -> Result<String, AppError> {
     require(m, Permission::ViewListening)?;
-    let queries = state.store.queries(m.workspace.id).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let fail = |_| AppError::internal();
-    w.write_record([
-        "received_at",
-        "published_at",
-        "queries",
-        "lang",
-        "author",
-        "title",
-        "url",
-        "text",
-    ])
-    .map_err(fail)?;
-    let iso = |ms: Option<i64>| {
-        ms.and_then(chrono::DateTime::from_timestamp_millis)
-            .map(|d| d.to_rfc3339())
-            .unwrap_or_default()
-    };
-    for x in state.store.mentions(m.workspace.id, query, 10_000).await? {
-        let names: Vec<&str> = x
-            .query_ids
-            .iter()
-            .filter_map(|id| queries.iter().find(|q| q.id == *id))
-            .map(|q| q.name.as_str())
-            .collect();
-        let defuse = |s: String| {
-            if s.starts_with(['=', '+', '-', '@']) {
-                format!("'{s}")
-            } else {
-                s
-            }
-        };
-        w.write_record([
-            iso(Some(x.received_at)),
-            iso(x.published_at),
-            names.join("|"),
-            x.lang.unwrap_or_default(),
-            defuse(x.author.unwrap_or_default()),
-            defuse(x.title.unwrap_or_default()),
-            x.url.unwrap_or_default(),
-            defuse(x.body),
-        ])
-        .map_err(fail)?;
+    let explained = explain(expression, t.0)?;
+    let q = relais_listen::parse(expression).map_err(|_| field("expression", Code::QuerySyntax))?;
+    let matcher = relais_listen::Matcher::compile_queries([&q]);
+    let recent = state.store.mentions(m.workspace.id, None, 500).await?;
+    let mut hits = Vec::new();
+    let mut kept = Vec::new();
+    for x in &recent {
+        hits.clear();
+        let langs: Vec<&str> = x.lang.iter().map(String::as_str).collect();
+        matcher.match_text(&x.body, &langs, &mut hits);
+        if !hits.is_empty() {
+            kept.push(x.clone());
+        }
     }
-    String::from_utf8(w.into_inner().map_err(|_| AppError::internal())?)
-        .map_err(|_| AppError::internal())
+    let esc = crate::highlight::askama_escape;
+    let mut out = format!(
+        "{} {}<br><strong>{}</strong>",
+        esc(t.t("listen.explain")),
+        esc(&explained),
+        esc(&t
+            .t("listen.preview")
+            .replace("{n}", &t.number(kept.len() as i64))
+            .replace("{of}", &t.number(recent.len() as i64)))
+    );
+    let mut patterns = Vec::new();
+    crate::highlight::positive_patterns(&q, &mut patterns);
+    for x in kept.iter().take(3) {
+        let excerpt: String = x.body.chars().take(240).collect();
+        out.push_str(&format!(
+            "<br><small>« {} »</small>",
+            crate::highlight::highlight(&excerpt, &patterns)
+        ));
+    }
+    Ok(out)
 }

@@ -3,15 +3,18 @@
 //! follow-up work (emails) in that same transaction.
 
 pub mod accounts;
+pub mod alerts;
 pub mod approvals;
 pub mod channels;
 pub mod checks;
 pub mod compose;
+pub mod crisis;
 pub mod freeze;
 pub mod import;
 pub mod links;
 pub mod listening;
 pub mod mailjob;
+pub mod mentions;
 pub mod notify;
 pub mod workspaces;
 
