@@ -7,6 +7,7 @@
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
+pub mod blog;
 pub mod channels;
 pub mod error;
 pub mod freeze;

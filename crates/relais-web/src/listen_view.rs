@@ -100,3 +100,17 @@ impl AlertPage {
         format!("alerts.kind.{}", self.alert.kind)
     }
 }
+
+#[derive(Template)]
+#[template(path = "blog.html")]
+pub struct BlogPage {
+    pub b: Base,
+    pub errs: Errs,
+    pub ws: i64,
+    /// Each feed with its channels' names and the next poll, in the workspace zone.
+    pub feeds: Vec<(relais_store::blog::BlogFeed, String, String)>,
+    pub channels: Vec<relais_store::channels::Channel>,
+    pub can_manage: bool,
+    pub form_url: String,
+    pub form_template: String,
+}

@@ -105,6 +105,8 @@ impl Application {
             relais_web::service::notify::register(&mut registry, state.clone());
             relais_web::service::alerts::engine::register(&mut registry, state.clone());
             relais_web::service::alerts::engine::schedule(&store).await?;
+            relais_web::service::blog::register(&mut registry, state.clone());
+            relais_web::service::blog::schedule(&store).await?;
             relais_listener::Listener::new(store.clone(), net.clone())
                 .register(&mut registry)
                 .await?;

@@ -231,6 +231,18 @@ table! {
     "alerts.mentions_in" => "mentions in", "mentions en";
     "alerts.crisis" => "Possible crisis", "Crise possible";
     "alerts.sentiment_dip" => "Negative tone rising", "Tonalité négative en hausse";
+    "blog.title" => "Blog to posts", "Du blog aux publications";
+    "blog.help" => "Owned media first: each new article of your blog's feed becomes a post on the chosen channels, from a template, as a draft or in each channel's queue. Articles already on the blog when you add it are not posted.", "Les médias propres d’abord : chaque nouvel article du flux de votre blog devient une publication sur les canaux choisis, à partir d’un modèle, en brouillon ou dans la file de chaque canal. Les articles déjà présents sur le blog à l’ajout ne sont pas publiés.";
+    "blog.none" => "No blog feed yet.", "Aucun flux de blog pour l’instant.";
+    "blog.add" => "Add a blog feed", "Ajouter un flux de blog";
+    "blog.need_channel" => "Connect a channel first.", "Connectez d’abord un canal.";
+    "blog.then" => "Each new article becomes", "Chaque nouvel article devient";
+    "blog.action.draft" => "a draft", "un brouillon";
+    "blog.action.queue" => "a post in each channel's queue", "une publication dans la file de chaque canal";
+    "blog.evergreen_every" => "repeated every", "répété tous les";
+    "blog.next_poll" => "Next check:", "Prochaine vérification :";
+    "field.template" => "Template ({title}, {url}, {summary})", "Modèle ({title}, {url}, {summary})";
+    "field.evergreen_days" => "Repeat every N days (0 = never)", "Répéter tous les N jours (0 = jamais)";
     "field.expression" => "Query", "La requête";
     "field.url" => "Feed address", "L’adresse du flux";
     "field.tag" => "Kind", "Type";

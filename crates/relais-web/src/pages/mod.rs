@@ -3,6 +3,7 @@
 mod account;
 mod alerts;
 mod approvals;
+mod blog;
 mod calendar;
 mod channels;
 mod compose;
@@ -71,6 +72,8 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/ical", post(ical::renew))
         .route("/w/{ws}/listening", get(listening::index))
         .route("/w/{ws}/listening/setup", get(listening::setup))
+        .route("/w/{ws}/blog", get(blog::index).post(blog::add))
+        .route("/w/{ws}/blog/{id}/delete", post(blog::delete))
         .route("/w/{ws}/alerts", get(alerts::index))
         .route("/w/{ws}/alerts/rules", post(alerts::add_rule))
         .route(

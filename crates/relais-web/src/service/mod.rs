@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod approvals;
+pub mod blog;
 pub mod channels;
 pub mod checks;
 pub mod compose;
