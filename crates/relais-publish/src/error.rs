@@ -13,6 +13,31 @@ pub enum RateScope {
     App,
 }
 
+/// A channel setting that cannot work, found before any call. `field` is the setting's name as
+/// in the credentials record; the message says how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ConfigError> for PublishError {
+    /// A misconfigured channel cannot publish until someone fixes its settings.
+    fn from(e: ConfigError) -> Self {
+        PublishError::Disconnect(e.to_string())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PublishError {
     /// The access token expired: refresh it, then retry once.

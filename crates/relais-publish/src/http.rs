@@ -94,3 +94,33 @@ pub(crate) fn fail(r: &Reply, kind: Kind) -> PublishError {
         kind != Kind::Mutation,
     )
 }
+
+/// An API base URL from the channel settings: https, or http on a loopback host (local test
+/// servers). Names `field` and the fix.
+pub(crate) fn check_base(field: &'static str, base: &str) -> Result<(), crate::ConfigError> {
+    let ok = url::Url::parse(base).is_ok_and(|u| match u.scheme() {
+        "https" => u.host_str().is_some(),
+        "http" => matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")),
+        _ => false,
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(crate::ConfigError::new(
+            field,
+            format!("`{base}` is not an https URL; leave it empty to use the network's default"),
+        ))
+    }
+}
+
+/// `value` is non-empty, or the error names `field` and says where to find it.
+pub(crate) fn required(
+    field: &'static str,
+    value: &str,
+    fix: &str,
+) -> Result<(), crate::ConfigError> {
+    if value.trim().is_empty() {
+        return Err(crate::ConfigError::new(field, fix.to_owned()));
+    }
+    Ok(())
+}

@@ -83,25 +83,17 @@ pub fn mastodon_len(text: &str, url_weight: usize) -> usize {
 }
 pub const MASTODON_DEFAULT_MAX: usize = 500;
 
-/// X: weighted length (twitter-text v3): code points in the Latin/General-punctuation ranges
-/// weigh 1, everything else (CJK, emoji…) 2; a URL weighs 23. Limit 280.
+mod x_text;
+
+/// X: weighted length per twitter-text v3 (NFC; CJK and emoji weigh 2, an emoji sequence counts
+/// once; a URL, with or without `http(s)://`, weighs 23). Limit [`X_MAX`].
 pub fn x_weighted_len(text: &str) -> usize {
-    count_with_urls(text, URL_WEIGHT, |s| {
-        s.chars()
-            .map(|c| {
-                let u = c as u32;
-                let light = u <= 0x10FF
-                    || (0x2000..=0x200D).contains(&u)
-                    || (0x2010..=0x201F).contains(&u)
-                    || (0x2032..=0x2037).contains(&u);
-                if light {
-                    1
-                } else {
-                    2
-                }
-            })
-            .sum()
-    })
+    x_text::weighted_len(text)
+}
+
+/// URLs as X and Threads find them: with or without protocol (`example.com`, `t.co`).
+pub fn bare_urls(text: &str) -> Vec<(usize, usize)> {
+    x_text::urls(text)
 }
 pub const X_MAX: usize = 280;
 
@@ -126,6 +118,59 @@ pub fn threads_len(text: &str) -> usize {
         .sum()
 }
 pub const THREADS_MAX: usize = 500;
+
+/// Threads refuses posts with more than this many distinct links (`THREADS_API__LINK_LIMIT_EXCEEDED`).
+pub const THREADS_MAX_LINKS: usize = 5;
+
+/// Distinct links in `text` (with or without protocol, compared without scheme and case).
+pub fn distinct_links(text: &str) -> usize {
+    let mut seen: Vec<String> = bare_urls(text)
+        .into_iter()
+        .map(|(s, e)| {
+            let u = text[s..e].to_lowercase();
+            let u = u
+                .trim_start_matches("https://")
+                .trim_start_matches("http://");
+            u.trim_end_matches('/').to_owned()
+        })
+        .collect();
+    seen.sort();
+    seen.dedup();
+    seen.len()
+}
+
+/// `#tag` and `@handle` tokens: the sign at a word start followed by a letter, digit or `_`.
+fn sigil_count(text: &str, sigil: char) -> usize {
+    let mut n = 0;
+    let mut prev: Option<char> = None;
+    let mut it = text.chars().peekable();
+    while let Some(c) = it.next() {
+        if c == sigil
+            && prev.is_none_or(|p| !p.is_alphanumeric() && p != '_' && p != sigil)
+            && it.peek().is_some_and(|x| x.is_alphanumeric() || *x == '_')
+        {
+            n += 1;
+        }
+        prev = Some(c);
+    }
+    n
+}
+
+pub fn hashtag_count(text: &str) -> usize {
+    sigil_count(text, '#')
+}
+
+pub fn mention_count(text: &str) -> usize {
+    sigil_count(text, '@')
+}
+
+/// Instagram caption: 2,200 characters, at most 20 `@` mentions (API reference, `caption`) and
+/// 5 hashtags (Instagram's limit since December 2025; the API reference still says 30).
+pub const INSTAGRAM_MAX: usize = 2200;
+pub const INSTAGRAM_MAX_HASHTAGS: usize = 5;
+pub const INSTAGRAM_MAX_MENTIONS: usize = 20;
+pub const FACEBOOK_MAX: usize = 63_206;
+pub const LINKEDIN_MAX: usize = 3000;
 
 /// Discord (and most others): Unicode scalar values.
 pub fn char_len(text: &str) -> usize {
@@ -177,11 +222,25 @@ pub fn media_rules(network: Network) -> MediaRules {
     match network {
         Network::Mastodon => r(4, Some(16 * 1024 * 1024), &[], Some(1500)),
         Network::Bluesky => r(4, Some(1_000_000), IMAGES, Some(2000)),
+        // X: 4 images of 5 MB; alt text 1,000 characters (media metadata).
         Network::X => r(4, Some(5 * 1024 * 1024), IMAGES, Some(1000)),
-        Network::Threads => r(20, Some(8 * 1024 * 1024), IMAGES, None),
-        Network::Instagram => r(10, Some(8 * 1024 * 1024), &["image/jpeg"], None),
+        // Threads: carousel of up to 20, JPEG/PNG up to 8 MB.
+        Network::Threads => r(
+            20,
+            Some(8 * 1024 * 1024),
+            &["image/jpeg", "image/png"],
+            Some(1000),
+        ),
+        // Instagram: JPEG only, carousel of up to 10, 8 MB.
+        Network::Instagram => r(10, Some(8 * 1024 * 1024), &["image/jpeg"], Some(1000)),
         Network::Facebook => r(10, Some(10 * 1024 * 1024), IMAGES, None),
-        Network::LinkedIn => r(9, None, IMAGES, None),
+        // LinkedIn: multiImage takes up to 20, but the feed shows 9; JPEG, PNG, GIF.
+        Network::LinkedIn => r(
+            9,
+            None,
+            &["image/jpeg", "image/png", "image/gif"],
+            Some(4086),
+        ),
         Network::Telegram => r(10, Some(10 * 1024 * 1024), IMAGES, None),
         Network::Discord => r(10, Some(10 * 1024 * 1024), &[], None),
         Network::Matrix => r(1, None, &[], None),
@@ -205,9 +264,9 @@ pub fn text_len(
         Network::Bluesky => (bluesky_graphemes(text), BLUESKY_MAX_GRAPHEMES, "graphemes"),
         Network::X => (x_weighted_len(text), X_MAX, "weighted characters"),
         Network::Threads => (threads_len(text), THREADS_MAX, "characters"),
-        Network::Instagram => (char_len(text), 2200, "characters"),
-        Network::Facebook => (char_len(text), 63_206, "characters"),
-        Network::LinkedIn => (char_len(text), 3000, "characters"),
+        Network::Instagram => (char_len(text), INSTAGRAM_MAX, "characters"),
+        Network::Facebook => (char_len(text), FACEBOOK_MAX, "characters"),
+        Network::LinkedIn => (char_len(text), LINKEDIN_MAX, "characters"),
         Network::Telegram if caption => (utf16_len(text), TELEGRAM_CAPTION_MAX, "UTF-16 units"),
         Network::Telegram => (utf16_len(text), TELEGRAM_MAX, "UTF-16 units"),
         Network::Discord => (char_len(text), DISCORD_MAX, "characters"),
@@ -277,6 +336,36 @@ pub fn validate(network: Network, v: &Variant) -> Vec<Problem> {
             "text_too_long",
             format!("{} bytes, the limit is {BLUESKY_MAX_BYTES}", v.text.len()),
         ));
+    }
+    let mut over = |code, n: usize, max: usize, what: &str| {
+        if n > max {
+            p.push(Problem::new(code, format!("{n} {what}, at most {max}")));
+        }
+    };
+    match network {
+        Network::Instagram => {
+            over(
+                "too_many_hashtags",
+                hashtag_count(&v.text),
+                INSTAGRAM_MAX_HASHTAGS,
+                "hashtags",
+            );
+            over(
+                "too_many_mentions",
+                mention_count(&v.text),
+                INSTAGRAM_MAX_MENTIONS,
+                "mentions",
+            );
+        }
+        Network::Threads => {
+            over(
+                "too_many_links",
+                distinct_links(&v.text),
+                THREADS_MAX_LINKS,
+                "links",
+            );
+        }
+        _ => {}
     }
     p
 }

@@ -11,6 +11,9 @@ pub struct Media {
     pub filename: String,
     /// Alt text (description for screen readers).
     pub alt: Option<String>,
+    /// A public HTTPS URL of the same file. Instagram and Threads fetch media from a URL (they
+    /// have no upload endpoint); other networks upload `data`.
+    pub url: Option<String>,
 }
 
 impl std::fmt::Debug for Media {
@@ -20,6 +23,7 @@ impl std::fmt::Debug for Media {
             .field("filename", &self.filename)
             .field("bytes", &self.data.len())
             .field("alt", &self.alt)
+            .field("url", &self.url)
             .finish()
     }
 }
@@ -94,8 +98,10 @@ impl Problem {
     }
 }
 
-/// Wraps a secret so that `Debug` never prints it.
-#[derive(Clone, Default, PartialEq, Eq)]
+/// Wraps a secret so that `Debug` never prints it. Serializes as a plain string (the caller
+/// seals the whole credentials record).
+#[derive(Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Secret(pub String);
 
 impl Secret {

@@ -1,6 +1,8 @@
 //! Shared by the peer tests: env lookup with the CI rule, a client that may reach loopback.
 #![allow(dead_code)]
 
+pub mod mock;
+
 use relais_net::{Net, NetConfig, SsrfPolicy};
 
 /// The values of `vars`, or `None` (skip) outside CI when one is missing. With `CI=true` a missing
@@ -64,5 +66,6 @@ pub fn png_media(alt: &str) -> relais_publish::Media {
         mime: "image/png".into(),
         filename: "pixel.png".into(),
         alt: Some(alt.into()),
+        url: None,
     }
 }
