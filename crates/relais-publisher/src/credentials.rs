@@ -4,11 +4,16 @@
 use relais_net::Net;
 use relais_publish::bluesky::{Bluesky, BlueskyCredentials, DEFAULT_PDS};
 use relais_publish::discord::{DiscordWebhook, DiscordWebhookConfig};
+use relais_publish::facebook::{Facebook, FacebookCredentials};
+use relais_publish::instagram::{Instagram, InstagramCredentials};
+use relais_publish::linkedin::{LinkedIn, LinkedInCredentials};
 use relais_publish::mastodon::{Mastodon, MastodonCredentials};
 use relais_publish::matrix::{Matrix, MatrixCredentials};
 use relais_publish::telegram::{Telegram, TelegramConfig, DEFAULT_API};
+use relais_publish::threads::{Threads, ThreadsCredentials};
 use relais_publish::webhook::{Webhook, WebhookConfig};
 use relais_publish::wordpress::{WordPress, WordPressCredentials};
+use relais_publish::x::{XCredentials, X};
 use relais_publish::{Connector, Secret};
 use relais_store::channels::Channel;
 use serde::{Deserialize, Serialize};
@@ -57,6 +62,13 @@ pub enum ChannelCredentials {
         #[serde(default)]
         username: Option<String>,
     },
+    // Through the user's own developer app; fields documented on each struct.
+    Facebook(FacebookCredentials),
+    Instagram(InstagramCredentials),
+    Threads(ThreadsCredentials),
+    #[serde(rename = "linkedin")]
+    LinkedIn(LinkedInCredentials),
+    X(XCredentials),
 }
 
 fn default_pds() -> String {
@@ -70,7 +82,7 @@ impl std::fmt::Debug for ChannelCredentials {
 }
 
 /// Every network a channel can be connected to (the newsletter is not a channel connector).
-pub const NETWORKS: [&str; 7] = [
+pub const NETWORKS: [&str; 12] = [
     "mastodon",
     "bluesky",
     "matrix",
@@ -78,6 +90,11 @@ pub const NETWORKS: [&str; 7] = [
     "wordpress",
     "telegram",
     "discord",
+    "facebook",
+    "instagram",
+    "threads",
+    "linkedin",
+    "x",
 ];
 
 impl ChannelCredentials {
@@ -91,6 +108,11 @@ impl ChannelCredentials {
             ChannelCredentials::WordPress { .. } => "wordpress",
             ChannelCredentials::Telegram { .. } => "telegram",
             ChannelCredentials::Discord { .. } => "discord",
+            ChannelCredentials::Facebook(_) => "facebook",
+            ChannelCredentials::Instagram(_) => "instagram",
+            ChannelCredentials::Threads(_) => "threads",
+            ChannelCredentials::LinkedIn(_) => "linkedin",
+            ChannelCredentials::X(_) => "x",
         }
     }
 
@@ -112,6 +134,17 @@ impl ChannelCredentials {
             }
             ChannelCredentials::Telegram { chat_id, .. } => json!({ "chat_id": chat_id }),
             ChannelCredentials::Discord { username, .. } => json!({ "username": username }),
+            ChannelCredentials::Facebook(c) => json!({ "page_id": c.page_id, "app_id": c.app_id }),
+            ChannelCredentials::Instagram(c) => {
+                json!({ "ig_user_id": c.ig_user_id, "app_id": c.app_id })
+            }
+            ChannelCredentials::Threads(c) => {
+                json!({ "threads_user_id": c.threads_user_id, "app_id": c.app_id })
+            }
+            ChannelCredentials::LinkedIn(c) => {
+                json!({ "author": c.author, "client_id": c.client_id })
+            }
+            ChannelCredentials::X(c) => json!({ "user_id": c.user_id, "client_id": c.client_id }),
         }
     }
 
@@ -227,6 +260,11 @@ pub fn build(creds: &ChannelCredentials, net: Net) -> Box<dyn Connector> {
                 username,
             },
         )),
+        ChannelCredentials::Facebook(c) => Box::new(Facebook::new(net, c)),
+        ChannelCredentials::Instagram(c) => Box::new(Instagram::new(net, c)),
+        ChannelCredentials::Threads(c) => Box::new(Threads::new(net, c)),
+        ChannelCredentials::LinkedIn(c) => Box::new(LinkedIn::new(net, c)),
+        ChannelCredentials::X(c) => Box::new(X::new(net, c)),
     }
 }
 
@@ -278,10 +316,17 @@ mod tests {
             r#"{"network":"wordpress","site":"https://w","user":"u","app_password":"p"}"#,
             r#"{"network":"telegram","bot_token":"1:a","chat_id":"-100"}"#,
             r#"{"network":"discord","webhook_url":"https://discord.com/api/webhooks/1/t"}"#,
+            r#"{"network":"facebook","app_id":"1","app_secret":"s","page_id":"2","page_access_token":"t"}"#,
+            r#"{"network":"instagram","app_id":"1","app_secret":"s","ig_user_id":"2","access_token":"t"}"#,
+            r#"{"network":"threads","app_id":"1","app_secret":"s","threads_user_id":"2","access_token":"t"}"#,
+            r#"{"network":"linkedin","client_id":"c","client_secret":"s","author":"urn:li:person:a","access_token":"t","refresh_token":"r","expires_at":1}"#,
+            r#"{"network":"x","client_id":"c","access_token":"t","refresh_token":"r","expires_at":1}"#,
         ];
         for (json, name) in all.iter().zip(NETWORKS) {
             let c: ChannelCredentials = serde_json::from_str(json).unwrap();
             assert_eq!(c.network(), name);
+            assert_eq!(ChannelCredentials::from_bytes(&c.to_bytes()).unwrap(), c);
+            assert!(!c.public_config().to_string().contains("\"t\""), "{name}");
             assert_eq!(build(&c, net.clone()).network(), name);
         }
         assert!(resend_is_safe("webhook", i64::MAX));
