@@ -8,7 +8,10 @@ use std::sync::{Arc, Mutex};
 use relais_feeds::{FeedState, FetchOutcome, PollPolicy};
 use relais_listen::{Matcher, Query};
 use relais_net::Net;
-use relais_store::listening::{NewMention, SavedQuery};
+use relais_store::listening::SavedQuery;
+
+mod ingest;
+pub use ingest::{Enricher, Incoming};
 use relais_store::worker::{JobError, Registry};
 use relais_store::Store;
 
@@ -27,6 +30,7 @@ pub struct Listener {
     store: Store,
     net: Net,
     compiled: Arc<Mutex<Compiled>>,
+    enricher: Arc<Enricher>,
 }
 
 fn retry(e: impl std::fmt::Display) -> JobError {
@@ -39,6 +43,7 @@ impl Listener {
             store,
             net,
             compiled: Arc::new(Mutex::new(Compiled::default())),
+            enricher: Arc::new(Enricher::default()),
         }
     }
 
@@ -143,57 +148,28 @@ impl Listener {
         items: &[relais_feeds::Item],
     ) -> relais_store::Result<usize> {
         let subs = self.store.sources_of_feed(feed_id).await?;
-        let (matcher, queries) = self.matcher().await?;
-        let mut hits = Vec::new();
-        let mut stored = 0;
-        for item in items {
-            // Every item of a changed feed is matched again: a workspace that just followed the
-            // feed gets its current items, and mentions stay unique per workspace and item, so
-            // nothing is stored twice (unchanged feeds answer 304 and cost nothing).
-            let mut tx = self.store.begin().await?;
-            let text = match &item.title {
-                Some(t) if !item.summary_text.starts_with(t.as_str()) => {
-                    format!("{t}\n{}", item.summary_text)
-                }
-                _ => item.summary_text.clone(),
-            };
-            let declared: Vec<&str> = item.language.iter().map(String::as_str).collect();
-            hits.clear();
-            matcher.match_text(&text, &declared, &mut hits);
-            let lang =
-                relais_listen::lang::post_language(&text, &declared).map(|l| l.code.to_string());
-            for sub in &subs {
-                let ids: Vec<i64> = hits
-                    .iter()
-                    .map(|&i| &queries[i as usize])
-                    .filter(|q| q.workspace_id == sub.workspace_id)
-                    .map(|q| q.id)
-                    .collect();
-                if ids.is_empty() {
-                    continue;
-                }
-                let m = NewMention {
-                    workspace_id: sub.workspace_id,
-                    source_id: Some(sub.id),
-                    guid: &item.guid,
-                    query_ids: &ids,
-                    url: item.url.as_deref(),
-                    author: item.author.as_deref(),
-                    title: item.title.as_deref(),
-                    body: &text,
-                    lang: lang.as_deref(),
-                    published_at: item.published_at,
-                    origin: "feed",
-                    sentiment: None,
-                    sentiment_score: None,
-                    story_id: None,
-                };
-                if self.store.insert_mention(&mut tx, m).await?.is_some() {
-                    stored += 1;
-                }
-            }
-            tx.commit().await?;
-        }
-        Ok(stored)
+        let incoming: Vec<Incoming> = items
+            .iter()
+            .map(|item| Incoming {
+                guid: item.guid.clone(),
+                url: item.url.clone(),
+                author: item.author.clone(),
+                title: item.title.clone(),
+                text: match &item.title {
+                    Some(t) if !item.summary_text.starts_with(t.as_str()) => {
+                        format!("{t}\n{}", item.summary_text)
+                    }
+                    _ => item.summary_text.clone(),
+                },
+                langs: item.language.iter().cloned().collect(),
+                published_at: item.published_at,
+            })
+            .collect();
+        // Every item of a changed feed is matched again: a workspace that just followed the
+        // feed gets its current items, and mentions stay unique per workspace and item, so
+        // nothing is stored twice (unchanged feeds answer 304 and cost nothing).
+        let audience: Vec<(i64, Option<i64>)> =
+            subs.iter().map(|s| (s.workspace_id, Some(s.id))).collect();
+        self.store_matches("feed", &audience, &incoming).await
     }
 }

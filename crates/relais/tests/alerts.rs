@@ -317,3 +317,90 @@ async fn alert_rules_raise_once_and_deliver_to_members_and_the_escalation_list()
         .await;
     assert_eq!(s, 404);
 }
+
+#[tokio::test]
+async fn a_burst_raises_one_crisis_alert_with_a_brief_and_the_freeze_is_one_click() {
+    let app = spawn_app().await;
+    let owner = app.owner("fr").await;
+    let ws = app.create_workspace(&owner, "Acme").await;
+    let brand = query(&app, &owner, ws, "Acme", "acme", "brand").await;
+    let alerts = format!("/w/{ws}/alerts");
+    let q = brand.to_string();
+    let r = app
+        .submit(
+            &owner,
+            &alerts,
+            &format!("{alerts}/rules"),
+            &[
+                ("query", q.as_str()),
+                ("mode", "crisis"),
+                ("sensitivity", "3"),
+                ("cooldown_minutes", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    // A week of quiet is learnt first: nothing is raised.
+    let now = relais_store::now();
+    assert_eq!(evaluate_all(&app.state, now).await.unwrap(), 0);
+    // Then 40 mentions in one minute, most of them angry and sharing one story.
+    for i in 0..40 {
+        let body = if i % 4 == 0 {
+            format!("Acme rappel du lait {i}")
+        } else {
+            format!("Scandale : Acme rappelle son lait contaminé, honte ! #{i}")
+        };
+        mention(&app, ws, &format!("b{i}"), brand, &body, "negative").await;
+    }
+    // Once the minute has closed the burst is significant: one alert, however often evaluated.
+    let closed = (relais_store::now() / 60_000 + 1) * 60_000 + 1;
+    let (x, y) = tokio::join!(
+        evaluate_all(&app.state, closed),
+        evaluate_all(&app.state, closed)
+    );
+    assert!(x.unwrap() + y.unwrap() >= 1);
+    assert_eq!(evaluate_all(&app.state, closed + 5_000).await.unwrap(), 0);
+    let raised = app.state.store.alerts(ws, 10).await.unwrap();
+    let crisis: Vec<_> = raised.iter().filter(|a| a.kind == "crisis").collect();
+    assert_eq!(crisis.len(), 1, "{raised:?}");
+    let a = crisis[0];
+    assert!(
+        a.title.contains("Crise possible") && a.title.contains("40"),
+        "{}",
+        a.title
+    );
+    assert!(a.detected_at % 60_000 == 0 && a.detected_at <= closed);
+    let brief: relais_web::service::alerts::brief::Brief = serde_json::from_str(&a.brief).unwrap();
+    assert_eq!(brief.count, 40);
+    assert_eq!(brief.sentiment.negative, 40);
+    assert!(
+        brief.observed.last().copied().unwrap_or(0.0) >= 40.0 || brief.observed.contains(&40.0)
+    );
+    assert!(
+        brief.top_terms.iter().any(|(w, _)| w == "lait"),
+        "{:?}",
+        brief.top_terms
+    );
+    assert!(!brief.top_terms.iter().any(|(w, _)| w == "acme"));
+
+    // The alert page: chart, brief, and the freeze in one click.
+    let (_, page) = app.get(&owner, &format!("/w/{ws}/alerts/{}", a.id)).await;
+    assert!(
+        page.contains("<svg")
+            && page.contains("lait")
+            && page.contains(&format!("action=\"/w/{ws}/freeze\"")),
+        "{page}"
+    );
+    let r = app
+        .submit(
+            &owner,
+            &format!("/w/{ws}/alerts/{}", a.id),
+            &format!("/w/{ws}/freeze"),
+            &[("reason", "Alerte de crise : Acme")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(app.state.store.active_freeze(ws).await.unwrap().is_some());
+    let (_, page) = app.get(&owner, &format!("/w/{ws}/alerts/{}", a.id)).await;
+    assert!(!page.contains(&format!("action=\"/w/{ws}/freeze\"")));
+}

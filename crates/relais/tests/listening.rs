@@ -225,7 +225,7 @@ async fn opml_import_export_and_mentions_csv() {
         "received_at,published_at,queries,origin,lang,sentiment,author,title,url,text\n"
     ));
     assert!(
-        csv.contains("La nouvelle Citroën C5 Aircross") && csv.contains(",Brand,fr,"),
+        csv.contains("La nouvelle Citroën C5 Aircross") && csv.contains(",Brand,feed,fr,neutral,"),
         "{csv}"
     );
 }

@@ -41,86 +41,75 @@ pub struct Split {
     pub negative: u32,
 }
 
-/// Words too common to say anything about a burst.
-const STOP: &[&str] = &[
-    "the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are", "was", "it", "this",
-    "that", "with", "at", "by", "from", "be", "as", "i", "you", "we", "they", "my", "your", "our",
-    "not", "no", "but", "so", "just", "le", "la", "les", "un", "une", "des", "de", "du", "et",
-    "ou", "a", "au", "aux", "en", "dans", "pour", "par", "sur", "avec", "est", "sont", "ce",
-    "cette", "ces", "il", "elle", "on", "nous", "vous", "ils", "elles", "je", "tu", "mon", "ma",
-    "mes", "son", "sa", "ses", "leur", "leurs", "pas", "ne", "que", "qui", "quoi", "plus", "d",
-    "l", "j", "c", "s", "n", "qu", "y", "http", "https", "www", "com", "fr", "rt",
-];
-
-/// The brief of a set of mentions: posts ranked by how many mentions share their story, the
-/// most frequent words (stop words and the query's own words left out), the sentiment split.
-pub fn from_mentions(query: &str, mentions: &[Mention], query_words: &[String]) -> Brief {
-    let mut stories: Vec<(Option<i64>, TopPost)> = Vec::new();
-    let mut split = Split::default();
-    let mut terms: std::collections::HashMap<String, u32> = Default::default();
-    for m in mentions {
-        match m.sentiment.as_deref() {
-            Some("positive") => split.positive += 1,
-            Some("negative") => split.negative += 1,
-            _ => split.neutral += 1,
-        }
-        let mut seen = std::collections::HashSet::new();
-        for t in relais_listen::fold::fold_tokens(&m.body) {
-            if t.len() > 2
-                && !t.bytes().all(|b| b.is_ascii_digit())
-                && !STOP.contains(&t.as_str())
-                && !query_words.contains(&t)
-                && seen.insert(t.clone())
-            {
-                *terms.entry(t).or_default() += 1;
-            }
-        }
-        let key = m.story_id;
-        match stories.iter_mut().find(|(k, _)| key.is_some() && *k == key) {
-            Some((_, p)) => p.shares += 1,
-            None => stories.push((
-                key,
-                TopPost {
-                    mention_id: m.id,
-                    author: m.author.clone(),
-                    url: m.url.clone(),
-                    text: m.body.chars().take(280).collect(),
-                    shares: 1,
-                },
-            )),
-        }
-    }
-    let mut top_posts: Vec<TopPost> = stories.into_iter().map(|(_, p)| p).collect();
-    top_posts.sort_by(|a, b| {
-        b.shares
-            .cmp(&a.shares)
-            .then(b.mention_id.cmp(&a.mention_id))
-    });
-    top_posts.truncate(5);
-    let mut top_terms: Vec<(String, u32)> = terms
-        .into_iter()
-        .filter(|(_, n)| *n > 1 || mentions.len() < 3)
-        .collect();
-    top_terms.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    top_terms.truncate(10);
-    Brief {
-        query: query.to_string(),
-        count: mentions.len() as i64,
-        top_posts,
-        top_terms,
-        sentiment: split,
-        ..Brief::default()
+fn label(s: Option<&str>) -> relais_enrich::SentimentLabel {
+    match s {
+        Some("positive") => relais_enrich::SentimentLabel::Positive,
+        Some("negative") => relais_enrich::SentimentLabel::Negative,
+        _ => relais_enrich::SentimentLabel::Neutral,
     }
 }
 
-/// The words of a query (folded), to leave them out of the top terms.
-pub fn query_words(expression: &str) -> Vec<String> {
-    let Ok(q) = relais_listen::parse(expression) else {
-        return Vec::new();
+/// A mention's story (without one, a mention is its own story).
+fn story(m: &Mention) -> relais_enrich::StoryId {
+    relais_enrich::StoryId::from_i64(m.story_id.unwrap_or(-m.id))
+}
+
+/// The brief of a set of mentions (relais-enrich's builder): posts ranked by how many mentions
+/// share their story, the most frequent words (stop words and the query's own words left
+/// out), the sentiment split, and the detector's volume series when there is one.
+pub fn from_mentions(
+    query: &str,
+    expression: &str,
+    mentions: &[Mention],
+    series: Vec<relais_enrich::SeriesPoint>,
+) -> Brief {
+    let input: Vec<relais_enrich::BriefMention<'_>> = mentions
+        .iter()
+        .map(|m| relais_enrich::BriefMention {
+            text: &m.body,
+            url: m.url.as_deref(),
+            author: m.author.as_deref().unwrap_or(""),
+            label: label(m.sentiment.as_deref()),
+            story: story(m),
+            at_ms: m.published_at.unwrap_or(m.received_at),
+        })
+        .collect();
+    let opts = relais_enrich::BriefOptions::default().excluding_query(expression);
+    let b = relais_enrich::Brief::build(&input, series, &opts);
+    // The story is shown by its earliest mention.
+    let first_of = |p: &relais_enrich::TopPost| {
+        mentions
+            .iter()
+            .filter(|m| story(m) == p.story)
+            .min_by_key(|m| (m.published_at.unwrap_or(m.received_at), m.id))
+            .map(|m| m.id)
+            .unwrap_or_default()
     };
-    let mut p = Vec::new();
-    crate::highlight::positive_patterns(&q, &mut p);
-    p.into_iter().flat_map(|p| p.tokens).collect()
+    Brief {
+        query: query.to_string(),
+        count: mentions.len() as i64,
+        minutes: b.series.iter().map(|p| p.minute_ms / 60_000).collect(),
+        observed: b.series.iter().map(|p| p.observed as f64).collect(),
+        expected: b.series.iter().map(|p| p.expected as f64).collect(),
+        p_value: None,
+        top_posts: b
+            .top_posts
+            .iter()
+            .map(|p| TopPost {
+                mention_id: first_of(p),
+                author: Some(p.author.clone()).filter(|a| !a.is_empty()),
+                url: p.url.clone(),
+                text: p.text.chars().take(280).collect(),
+                shares: p.shares,
+            })
+            .collect(),
+        top_terms: b.top_terms,
+        sentiment: Split {
+            positive: b.sentiment.positive,
+            neutral: b.sentiment.neutral,
+            negative: b.sentiment.negative,
+        },
+    }
 }
 
 /// The brief as plain text (email, Matrix, webhook).
@@ -197,7 +186,7 @@ mod tests {
             m(3, "Acme lait contaminé, scandale", Some(9), "negative"),
             m(4, "J'adore Acme", None, "positive"),
         ];
-        let b = from_mentions("Acme", &ms, &query_words("acme"));
+        let b = from_mentions("Acme", "acme", &ms, Vec::new());
         assert_eq!(b.count, 4);
         assert_eq!(b.top_posts[0].shares, 3);
         assert_eq!(b.top_posts[0].mention_id, 1);

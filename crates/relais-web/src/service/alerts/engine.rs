@@ -130,7 +130,6 @@ async fn evaluate(
 ) -> Result<Option<Outcome>, StoreError> {
     let w = state.store.workspace(rule.workspace_id).await?;
     let t = Tr(w.lang);
-    let words = brief::query_words(&q.expression);
     match rule.mode.as_str() {
         "each" => {
             let new = state
@@ -151,7 +150,12 @@ async fn evaluate(
                             q.name,
                             excerpt(&m.body, 80)
                         ),
-                        brief: brief::from_mentions(&q.name, std::slice::from_ref(m), &words),
+                        brief: brief::from_mentions(
+                            &q.name,
+                            &q.expression,
+                            std::slice::from_ref(m),
+                            Vec::new(),
+                        ),
                         detected_at: m.received_at,
                         dedup: format!("m:{}:{}", rule.id, m.id),
                     })
@@ -165,7 +169,7 @@ async fn evaluate(
                         q.name,
                         t.number(new.len() as i64)
                     ),
-                    brief: brief::from_mentions(&q.name, &new, &words),
+                    brief: brief::from_mentions(&q.name, &q.expression, &new, Vec::new()),
                     detected_at: new[0].received_at,
                     dedup: format!("m:{}:{}-{}", rule.id, new[0].id, last),
                 }]
@@ -201,7 +205,7 @@ async fn evaluate(
                         q.name,
                         t.number(new.len() as i64)
                     ),
-                    brief: brief::from_mentions(&q.name, &new, &words),
+                    brief: brief::from_mentions(&q.name, &q.expression, &new, Vec::new()),
                     detected_at: now,
                     dedup: format!("d:{}:{}", rule.id, last),
                 }],
@@ -247,13 +251,13 @@ async fn evaluate(
                         t.t("alerts.mentions_in"),
                         rule.window_minutes
                     ),
-                    brief: brief::from_mentions(&q.name, &recent, &words),
+                    brief: brief::from_mentions(&q.name, &q.expression, &recent, Vec::new()),
                     detected_at: now,
                     dedup: format!("t:{}:{}", rule.id, now / 60_000),
                 }],
             }))
         }
-        "crisis" => super::super::crisis::evaluate(state, rule, q, &words, t, now).await,
+        "crisis" => super::super::crisis::evaluate(state, rule, q, t, now).await,
         _ => Ok(None),
     }
 }
