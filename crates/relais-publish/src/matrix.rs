@@ -152,6 +152,32 @@ impl Matrix {
             .cloned()
     }
 
+    /// Checks the token and that its user has joined the room (`/joined_rooms`): a wrong token
+    /// or a room the bot is not in is refused when the room is set up, not at the first send.
+    pub async fn check_joined(&self) -> Result<String, PublishError> {
+        let room = self.room_id().await?;
+        let v = self
+            .call(
+                self.net.get(&self.url("/_matrix/client/v3/joined_rooms")),
+                Kind::Safe,
+            )
+            .await
+            .map_err(|e| match e {
+                PublishError::BadRequest(m) => PublishError::Disconnect(m),
+                e => e,
+            })?;
+        let joined = v["joined_rooms"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|r| r.as_str() == Some(room.as_str())));
+        if joined {
+            Ok(room)
+        } else {
+            Err(PublishError::Disconnect(format!(
+                "this account has not joined {room}"
+            )))
+        }
+    }
+
     async fn send(&self, room: &str, txn: &str, content: &Value) -> Result<String, PublishError> {
         let path = format!(
             "/_matrix/client/v3/rooms/{}/send/m.room.message/{}",

@@ -199,7 +199,11 @@ pub async fn add_target(
         "email" => (validate::email("address", &f.address)?, None),
         "matrix" => {
             let room = f.address.trim();
-            if !(room.starts_with('!') || room.starts_with('#')) || !room.contains(':') {
+            // Room ids are `!opaque` (`:server` only before room version 12); aliases `#a:server`.
+            let alias_ok = room.starts_with('#') && room.contains(':');
+            if !(alias_ok || room.len() > 1 && room.starts_with('!'))
+                || room.chars().any(char::is_whitespace)
+            {
                 return Err(field("address", Code::InvalidValue).into());
             }
             let hs = f.homeserver.trim().trim_end_matches('/');
@@ -214,7 +218,7 @@ pub async fn add_target(
                 room: room.to_string(),
             };
             relais_publish::matrix::Matrix::new(state.net.clone(), creds)
-                .room_id()
+                .check_joined()
                 .await
                 .map_err(|e| {
                     AppError::from(field("access_token", Code::ChannelRefused))
