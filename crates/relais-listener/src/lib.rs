@@ -10,6 +10,7 @@ use relais_listen::{Matcher, Query};
 use relais_net::Net;
 use relais_store::listening::SavedQuery;
 
+pub mod bench;
 mod ingest;
 pub use ingest::{Enricher, Incoming};
 use relais_store::worker::{JobError, Registry};

@@ -91,6 +91,10 @@ pub enum Bench {
     Listen(relais_listen::BenchArgs),
     /// Publishing lateness p50/p99, throughput and duplicates for 10,000 due posts on a local sink.
     Publish(relais_publisher::bench::BenchArgs),
+    /// The full listening path: JSON events → match → enrich → stored mentions.
+    Ingest(relais_listener::bench::IngestArgs),
+    /// Crisis alerts: significance → delivery latency with injected bursts (~70 s per round).
+    Crisis(crate::bench_crisis::CrisisArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -231,6 +235,15 @@ async fn run(cmd: Command, s: Settings) -> anyhow::Result<ExitCode> {
             unreachable!("handled before loading settings")
         }
         Command::Check(args) => check_with_workspace(&s, &args).await,
+        Command::Bench(Bench::Crisis(args)) => {
+            app::install_crypto_provider();
+            crate::bench_crisis::run(args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(Bench::Ingest(args)) => {
+            relais_listener::bench::run(args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(Bench::Publish(args)) => {
             app::install_crypto_provider();
             relais_publisher::bench::run_bench(args).await?;

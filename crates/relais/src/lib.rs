@@ -2,5 +2,6 @@
 //! tests build exactly what `relais serve` runs.
 
 pub mod app;
+pub mod bench_crisis;
 pub mod cli;
 pub mod config;
