@@ -33,6 +33,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_approvals"),
     migration!(7, "0007_ical"),
     migration!(8, "0008_notifications"),
+    migration!(10, "0010_calendar_approvals"),
 ];
 
 /// Arbitrary constant for `pg_advisory_xact_lock`: processes starting together migrate in turn.

@@ -103,6 +103,7 @@ impl Application {
             let mut registry = Registry::new();
             relais_web::service::mailjob::register(&mut registry, state.clone());
             relais_web::service::notify::register(&mut registry, state.clone());
+            relais_web::service::approval_expiry::install(&mut registry, state.clone()).await?;
             relais_listener::Listener::new(store.clone(), net.clone())
                 .register(&mut registry)
                 .await?;

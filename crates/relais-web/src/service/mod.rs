@@ -3,7 +3,9 @@
 //! follow-up work (emails) in that same transaction.
 
 pub mod accounts;
+pub mod approval_expiry;
 pub mod approvals;
+pub mod calendar;
 pub mod channels;
 pub mod checks;
 pub mod compose;
@@ -13,6 +15,7 @@ pub mod links;
 pub mod listening;
 pub mod mailjob;
 pub mod notify;
+pub mod review_links;
 pub mod workspaces;
 
 use relais_domain::{Code, FieldError};
