@@ -146,7 +146,6 @@ pub async fn decide(
     if !may_decide(m, user.id, &stage, &settings) {
         return Err(AppError::forbidden());
     }
-    require(m, Permission::ViewWorkspace)?;
     if m.workspace.archived_at.is_some() {
         return Err(AppError::new(
             axum::http::StatusCode::CONFLICT,

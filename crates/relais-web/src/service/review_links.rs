@@ -1,4 +1,4 @@
-//! Client review through a link, without an account (docs/decisions/0007). A manager makes a
+//! Client review through a link, without an account (docs/decisions/client-review-links.md). A manager makes a
 //! link for one post waiting at the client stage; whoever holds it sees that post read-only
 //! and takes one decision, signed with a name. The token is stored hashed, expires (7 days by
 //! default), can be revoked, and is spent by the decision.

@@ -210,6 +210,7 @@ pub async fn render(
                         .iter()
                         .map(|&d| WeekCell {
                             date: date_key(d),
+                            today: d == today,
                             hour: h,
                             exists: hour_exists(tz, d, h),
                             chips: chips_where(&placed, |_, n| n.date() == d && n.hour() == h),

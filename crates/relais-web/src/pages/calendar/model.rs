@@ -62,6 +62,7 @@ pub struct Dst {
 
 pub struct WeekCell {
     pub date: String,
+    pub today: bool,
     pub hour: u32,
     /// False for the hour skipped when the clocks go forward.
     pub exists: bool,
