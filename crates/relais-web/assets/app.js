@@ -6,10 +6,10 @@
   document.addEventListener("htmx:configRequest", function (e) {
     if (meta) e.detail.headers["X-CSRF-Token"] = meta.getAttribute("content");
   });
-  // Close the workspace switcher with Escape, for keyboard users.
+  // Close the workspace switcher and the calendar's small forms with Escape, for keyboard users.
   document.addEventListener("keydown", function (e) {
     if (e.key !== "Escape") return;
-    document.querySelectorAll("details.switcher[open]").forEach(function (d) {
+    document.querySelectorAll("details.switcher[open], details.move[open]").forEach(function (d) {
       d.removeAttribute("open");
       d.querySelector("summary").focus();
     });
