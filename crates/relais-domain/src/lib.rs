@@ -1,6 +1,7 @@
 //! relais domain: types and rules shared by every surface. No IO here: the store, the web layer
 //! and the workers depend on this crate, never the other way round.
 
+pub mod calendar;
 pub mod cron;
 pub mod error;
 pub mod ical;
@@ -8,6 +9,7 @@ pub mod lang;
 pub mod publish;
 pub mod role;
 pub mod slots;
+pub mod tags;
 pub mod validate;
 
 pub use error::{Code, FieldError};

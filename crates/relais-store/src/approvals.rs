@@ -27,6 +27,30 @@ pub struct NewDecision<'a> {
     pub by_label: &'a str,
 }
 
+/// How a workspace approves: the mode, the members named as approvers, and the expiry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ApprovalSettings {
+    /// `none`, `internal` or `internal_client`.
+    pub mode: String,
+    /// Members who may decide at the internal stage besides the approving roles.
+    pub approvers: Vec<i64>,
+    /// Only the named approvers decide at the internal stage (not the roles).
+    pub named_only: bool,
+    /// A pending approval goes back to draft after this many days (None: never).
+    pub expiry_days: Option<i64>,
+}
+
+/// A review that waited longer than its workspace allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredReview {
+    pub post_id: i64,
+    pub workspace_id: i64,
+    pub author_id: Option<i64>,
+    pub stage: String,
+    /// When the post entered its stage.
+    pub since: i64,
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Decision {
     pub stage: String,
@@ -64,6 +88,7 @@ impl Store {
 
     /// Puts a post in a review stage (or out of review with `None`), keeping the time the author
     /// wants it published.
+    /// Entering a stage starts its clock (`review_since`, for expiry).
     pub async fn set_review(
         &self,
         conn: &mut sqlx::AnyConnection,
@@ -71,12 +96,14 @@ impl Store {
         stage: Option<&str>,
         wanted_at: Option<i64>,
     ) -> Result<()> {
+        let t = now();
         let n = sqlx::query(
-            "UPDATE posts SET review_stage = $1, wanted_at = $2, updated_at = $3 WHERE id = $4",
+            "UPDATE posts SET review_stage = $1, wanted_at = $2, updated_at = $3, review_since = $4 WHERE id = $5",
         )
         .bind(stage)
         .bind(wanted_at)
-        .bind(now())
+        .bind(t)
+        .bind(stage.map(|_| t))
         .bind(post_id)
         .execute(conn)
         .await?
@@ -160,5 +187,116 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The approval settings; named approvers who left the workspace are not listed.
+    pub async fn approval_settings(&self, workspace_id: i64) -> Result<ApprovalSettings> {
+        let row = sqlx::query(
+            "SELECT approval_mode, approvers_replace_role, approval_expiry_days FROM workspaces WHERE id = $1",
+        )
+        .bind(workspace_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(crate::StoreError::NotFound)?;
+        let rows = sqlx::query(
+            "SELECT a.user_id FROM workspace_approvers a JOIN memberships m \
+             ON m.workspace_id = a.workspace_id AND m.user_id = a.user_id WHERE a.workspace_id = $1 ORDER BY a.user_id",
+        )
+        .bind(workspace_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ApprovalSettings {
+            mode: row.try_get(0)?,
+            named_only: row.try_get::<i64, _>(1)? != 0,
+            expiry_days: row.try_get(2)?,
+            approvers: rows
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, sqlx::Error>>()?,
+        })
+    }
+
+    /// Replaces the approval settings (mode, named approvers, expiry) in the caller's
+    /// transaction.
+    pub async fn set_approval_settings(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        workspace_id: i64,
+        s: &ApprovalSettings,
+    ) -> Result<()> {
+        let n = sqlx::query(
+            "UPDATE workspaces SET approval_mode = $1, approvers_replace_role = $2, approval_expiry_days = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(&s.mode)
+        .bind(i64::from(s.named_only))
+        .bind(s.expiry_days)
+        .bind(now())
+        .bind(workspace_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        found(n)?;
+        sqlx::query("DELETE FROM workspace_approvers WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .execute(&mut *conn)
+            .await?;
+        for uid in &s.approvers {
+            sqlx::query("INSERT INTO workspace_approvers (workspace_id, user_id) VALUES ($1, $2)")
+                .bind(workspace_id)
+                .bind(uid)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Posts whose review waited past their workspace's expiry at `now_ms` (archived
+    /// workspaces change nothing), oldest first.
+    pub async fn expired_reviews(&self, now_ms: i64, limit: i64) -> Result<Vec<ExpiredReview>> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.workspace_id, p.author_id, p.review_stage, COALESCE(p.review_since, p.updated_at) \
+             FROM posts p JOIN workspaces w ON w.id = p.workspace_id \
+             WHERE p.review_stage IS NOT NULL AND w.approval_expiry_days > 0 AND w.archived_at IS NULL \
+             AND COALESCE(p.review_since, p.updated_at) + w.approval_expiry_days * 86400000 <= $1 \
+             ORDER BY p.id LIMIT $2",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ExpiredReview {
+                    post_id: r.try_get(0)?,
+                    workspace_id: r.try_get(1)?,
+                    author_id: r.try_get(2)?,
+                    stage: r.try_get(3)?,
+                    since: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Takes a post out of review if it is still at `stage` since `since` (compare-and-set: a
+    /// decision taken meanwhile wins). False when it changed.
+    pub async fn end_review_if(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        post_id: i64,
+        stage: &str,
+        since: i64,
+    ) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE posts SET review_stage = NULL, review_since = NULL, updated_at = $1 \
+             WHERE id = $2 AND review_stage = $3 AND COALESCE(review_since, updated_at) = $4",
+        )
+        .bind(now())
+        .bind(post_id)
+        .bind(stage)
+        .bind(since)
+        .execute(conn)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
     }
 }

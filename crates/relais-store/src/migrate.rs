@@ -34,6 +34,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_ical"),
     migration!(8, "0008_notifications"),
     migration!(9, "0009_mentions_alerts"),
+    migration!(10, "0010_calendar_approvals"),
     migration!(13, "0013_blog"),
 ];
 

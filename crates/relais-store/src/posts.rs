@@ -109,6 +109,10 @@ pub struct PublishingHealth {
     pub publishing: i64,
 }
 
+/// When a target is planned: its schedule, else the time its post asked for in review, else
+/// its last change (drafts).
+const WHEN: &str = "COALESCE(scheduled_at, (SELECT p.wanted_at FROM posts p WHERE p.id = targets.post_id), updated_at)";
+
 /// What a target list is filtered on (calendar, list view, health page).
 #[derive(Debug, Default, Clone)]
 pub struct TargetFilter {
@@ -116,6 +120,10 @@ pub struct TargetFilter {
     pub to: Option<i64>,
     pub state: Option<TargetState>,
     pub channel_id: Option<i64>,
+    /// Posts written by this member.
+    pub author_id: Option<i64>,
+    /// Posts carrying this tag (as normalised by `relais_domain::tags`).
+    pub tag: Option<String>,
 }
 
 impl Store {
@@ -201,15 +209,19 @@ impl Store {
     pub async fn list_targets(&self, workspace_id: i64, f: &TargetFilter) -> Result<Vec<Target>> {
         let rows = sqlx::query(&format!(
             "SELECT {T_COLS} FROM targets WHERE workspace_id = $1 \
-             AND COALESCE(scheduled_at, updated_at) >= $2 AND COALESCE(scheduled_at, updated_at) < $3 \
+             AND {WHEN} >= $2 AND {WHEN} < $3 \
              AND ($4 = '' OR state = $4) AND ($5 = 0 OR channel_id = $5) \
-             ORDER BY COALESCE(scheduled_at, updated_at), id LIMIT 5000"
+             AND ($6 = 0 OR post_id IN (SELECT id FROM posts WHERE workspace_id = $1 AND author_id = $6)) \
+             AND ($7 = '' OR post_id IN (SELECT id FROM posts WHERE workspace_id = $1 AND tags LIKE $7 ESCAPE '\\')) \
+             ORDER BY {WHEN}, id LIMIT 5000"
         ))
         .bind(workspace_id)
         .bind(f.from.unwrap_or(i64::MIN))
         .bind(f.to.unwrap_or(i64::MAX))
         .bind(f.state.map(|s| s.as_str()).unwrap_or(""))
         .bind(f.channel_id.unwrap_or(0))
+        .bind(f.author_id.unwrap_or(0))
+        .bind(f.tag.as_deref().map(crate::post_tags::like_pattern).unwrap_or_default())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(target_from_row).collect()

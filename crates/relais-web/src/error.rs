@@ -72,7 +72,11 @@ impl From<FieldError> for AppError {
             Code::DuplicateEmail | Code::AlreadyMember | Code::LastOwner | Code::Conflict => {
                 StatusCode::CONFLICT
             }
-            Code::InvitationExpired | Code::InvitationUsed | Code::TokenExpired => StatusCode::GONE,
+            Code::InvitationExpired
+            | Code::InvitationUsed
+            | Code::TokenExpired
+            | Code::LinkUsed => StatusCode::GONE,
+            Code::Frozen => StatusCode::CONFLICT,
             Code::WrongPassword | Code::TotpInvalid => StatusCode::UNAUTHORIZED,
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Code::Forbidden => StatusCode::FORBIDDEN,

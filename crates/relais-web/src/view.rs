@@ -202,6 +202,21 @@ pub struct WorkspaceSettingsPage {
     pub m: Membership,
     pub approval_mode: String,
     pub zones: &'static [&'static str],
+    pub approval: relais_store::approvals::ApprovalSettings,
+    /// Members who may be named approvers (clients have their own stage).
+    pub members: Vec<Member>,
+}
+
+impl WorkspaceSettingsPage {
+    pub fn named(&self, id: impl std::borrow::Borrow<i64>) -> bool {
+        self.approval.approvers.contains(id.borrow())
+    }
+    pub fn expiry(&self) -> String {
+        self.approval
+            .expiry_days
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Template)]
@@ -446,27 +461,6 @@ pub struct LinksFragment {
     pub checked: usize,
 }
 
-/// A post waiting for a decision, ready to show.
-pub struct PendingRow {
-    pub post_id: i64,
-    pub author: String,
-    pub body: String,
-    pub stage: String,
-    pub wanted: Option<String>,
-    pub channels: String,
-    pub can_decide: bool,
-    pub own: bool,
-}
-
-#[derive(Template)]
-#[template(path = "approvals.html")]
-pub struct ApprovalsPage {
-    pub b: Base,
-    pub errs: Errs,
-    pub ws: i64,
-    pub rows: Vec<PendingRow>,
-}
-
 #[derive(Template)]
 #[template(path = "import.html")]
 pub struct ImportPage {
@@ -474,40 +468,6 @@ pub struct ImportPage {
     pub ws: i64,
     pub data: String,
     pub errors: Vec<crate::service::import::LineError>,
-}
-
-/// A publication on the calendar: time, network, first words, status (colour and word).
-#[derive(Clone)]
-pub struct Chip {
-    pub id: i64,
-    pub version: i64,
-    /// Can be dragged to another day (scheduled, and the viewer may publish).
-    pub movable: bool,
-    pub time: String,
-    pub network: String,
-    pub text: String,
-    pub state: relais_domain::publish::TargetState,
-    pub url: Option<String>,
-}
-
-#[derive(Clone)]
-pub struct Day {
-    pub date: String,
-    pub number: u32,
-    pub in_month: bool,
-    pub today: bool,
-    pub chips: Vec<Chip>,
-}
-
-#[derive(Template)]
-#[template(path = "calendar.html")]
-pub struct CalendarPage {
-    pub b: Base,
-    pub ws: i64,
-    pub weeks: Vec<Vec<Day>>,
-    pub prev: String,
-    pub next: String,
-    pub tz: String,
 }
 
 #[derive(Template)]

@@ -107,6 +107,7 @@ impl Application {
             relais_web::service::alerts::engine::schedule(&store).await?;
             relais_web::service::blog::register(&mut registry, state.clone());
             relais_web::service::blog::schedule(&store).await?;
+            relais_web::service::approval_expiry::install(&mut registry, state.clone()).await?;
             relais_listener::Listener::new(store.clone(), net.clone())
                 .register(&mut registry)
                 .await?;

@@ -1,240 +1,18 @@
-//! One end-to-end run in a real browser (Debian's Chromium through chromedriver) with real
-//! email (the SMTP sink): setup → owner → workspace → invitation by email → a second user joins
-//! as editor → cannot see another workspace.
+//! End-to-end runs in a real browser (Debian's Chromium through chromedriver) with real email
+//! (the SMTP sink): setup → owner → workspace → invitation by email → a second user joins as
+//! editor → cannot see another workspace; and compose for two channels → live counters →
+//! schedule → an approver approves → the worker publishes → the calendar links to the posts.
 //! Needs WEBDRIVER_URL (start-chromedriver.sh) and SMTP_HOST/SMTP_PORT/SMTP_SINK_DIR
 //! (start-smtp.sh). With CI=true a missing peer fails the test; otherwise it is skipped.
 
 mod common;
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::{Duration, Instant};
 
-fn peers() -> Option<(String, String, u16, String)> {
-    let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    match (
-        get("WEBDRIVER_URL"),
-        get("SMTP_HOST"),
-        get("SMTP_PORT"),
-        get("SMTP_SINK_DIR"),
-    ) {
-        (Some(w), Some(h), Some(p), Some(d)) => Some((w, h, p.parse().unwrap(), d)),
-        _ => {
-            let msg = "browser test needs ../shared/peers/start-chromedriver.sh and start-smtp.sh (WEBDRIVER_URL, SMTP_HOST, SMTP_PORT, SMTP_SINK_DIR)";
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
-            eprintln!("skipped: {msg}");
-            None
-        }
-    }
-}
-
-/// The smallest WebDriver client that reads well in a test.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-}
-
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-impl Browser {
-    async fn start(webdriver: &str) -> Browser {
-        let args: Value = std::env::var("CHROMIUM_FLAGS")
-            .ok()
-            .and_then(|f| serde_json::from_str(&f).ok())
-            .unwrap_or(json!(["--headless", "--no-sandbox", "--disable-gpu"]));
-        let mut args: Vec<Value> = args.as_array().unwrap().clone();
-        let profile = std::env::temp_dir().join(format!("relais-chrome-{}", std::process::id()));
-        args.push(json!(format!("--user-data-dir={}", profile.display())));
-        args.push(json!("--window-size=1280,900"));
-        args.push(json!("--lang=en-US"));
-        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {"binary": std::env::var("CHROMIUM_BIN").unwrap_or("/usr/bin/chromium".into()), "args": args}}}});
-        let http = reqwest::Client::new();
-        let r: Value = http
-            .post(format!("{webdriver}/session"))
-            .json(&caps)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let id = r["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {r}"))
-            .to_string();
-        Browser {
-            http,
-            base: format!("{webdriver}/session/{id}"),
-        }
-    }
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let mut rb = self.http.request(method, format!("{}{path}", self.base));
-        if !body.is_null() {
-            rb = rb.json(&body);
-        }
-        let r = rb.send().await.unwrap();
-        r.json::<Value>().await.unwrap()["value"].clone()
-    }
-    async fn go(&self, url: &str) {
-        self.cmd(reqwest::Method::POST, "/url", json!({"url": url}))
-            .await;
-    }
-    async fn find(&self, css: &str) -> String {
-        let t0 = Instant::now();
-        loop {
-            let v = self
-                .cmd(
-                    reqwest::Method::POST,
-                    "/element",
-                    json!({"using": "css selector", "value": css}),
-                )
-                .await;
-            if let Some(id) = v[ELEMENT].as_str() {
-                return id.to_string();
-            }
-            assert!(
-                t0.elapsed() < Duration::from_secs(10),
-                "no element {css}: {v}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-    async fn fill(&self, css: &str, text: &str) {
-        let e = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{e}/clear"),
-            json!({}),
-        )
-        .await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{e}/value"),
-            json!({"text": text}),
-        )
-        .await;
-    }
-    async fn click(&self, css: &str) {
-        let e = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{e}/click"),
-            json!({}),
-        )
-        .await;
-    }
-    async fn select(&self, css: &str, value: &str) {
-        self.click(&format!("{css} option[value='{value}']")).await;
-    }
-    async fn source(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/source", Value::Null)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    }
-    async fn url(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/url", Value::Null)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    }
-    /// Waits until the page contains `text`.
-    async fn wait_for(&self, text: &str) -> String {
-        let t0 = Instant::now();
-        loop {
-            let s = self.source().await;
-            if s.contains(text) {
-                return s;
-            }
-            assert!(
-                t0.elapsed() < Duration::from_secs(10),
-                "page never showed {text:?}: {s}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-    async fn screenshot(&self, name: &str) {
-        use base64::Engine;
-        let v = self
-            .cmd(reqwest::Method::GET, "/screenshot", Value::Null)
-            .await;
-        if let (Some(b64), Ok(dir)) = (v.as_str(), std::env::var("RELAIS_SCREENSHOTS")) {
-            let _ = std::fs::create_dir_all(&dir);
-            let _ = std::fs::write(
-                format!("{dir}/{name}.png"),
-                base64::engine::general_purpose::STANDARD
-                    .decode(b64)
-                    .unwrap(),
-            );
-        }
-    }
-    async fn quit(self) {
-        let _ = self.http.delete(&self.base).send().await;
-    }
-}
-
-/// Decodes a quoted-printable or base64 text part enough to find a link in it.
-fn mail_text(raw: &str) -> String {
-    use base64::Engine;
-    let (head, body) = raw
-        .split_once("\r\n\r\n")
-        .or_else(|| raw.split_once("\n\n"))
-        .unwrap_or(("", raw));
-    let head = head.to_ascii_lowercase();
-    if head.contains("content-transfer-encoding: base64") {
-        let clean: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-        return String::from_utf8_lossy(
-            &base64::engine::general_purpose::STANDARD
-                .decode(clean)
-                .unwrap_or_default(),
-        )
-        .into();
-    }
-    if head.contains("quoted-printable") {
-        let joined = body.replace("=\r\n", "").replace("=\n", "");
-        let mut out = Vec::new();
-        let b = joined.as_bytes();
-        let mut i = 0;
-        while i < b.len() {
-            if b[i] == b'=' && i + 2 < b.len() {
-                if let Ok(v) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
-                    out.push(v);
-                    i += 3;
-                    continue;
-                }
-            }
-            out.push(b[i]);
-            i += 1;
-        }
-        return String::from_utf8_lossy(&out).into();
-    }
-    body.to_string()
-}
-
-async fn wait_for_mail(dir: &str, to: &str, after: std::time::SystemTime) -> String {
-    let t0 = Instant::now();
-    loop {
-        if let Ok(entries) = std::fs::read_dir(format!("{dir}/eml")) {
-            for e in entries.flatten() {
-                let newer = e
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .map(|m| m >= after)
-                    .unwrap_or(false);
-                let raw = std::fs::read_to_string(e.path()).unwrap_or_default();
-                if newer && raw.to_ascii_lowercase().contains(&format!("to: {to}")) {
-                    return mail_text(&raw);
-                }
-            }
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(20),
-            "no email to {to} in {dir}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
+#[path = "browser/webdriver.rs"]
+mod webdriver;
+use webdriver::*;
 
 #[tokio::test]
 async fn setup_invite_join_and_isolation_in_a_real_browser() {
@@ -324,5 +102,293 @@ async fn setup_invite_join_and_isolation_in_a_real_browser() {
     let page = b.wait_for("Your workspaces").await;
     assert!(page.contains("Citroën") && !page.contains("Secret project"));
     assert!(b.url().await.ends_with('/'));
+    b.quit().await;
+}
+
+/// A webhook receiver that answers like a network: an id and the post's address.
+async fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    let (s, b) = (seen.clone(), base.clone());
+    let app = axum::Router::new().route(
+        "/hook/{n}",
+        axum::routing::post(move |body: String| {
+            let (s, b) = (s.clone(), b.clone());
+            async move {
+                let n = {
+                    let mut v = s.lock().unwrap();
+                    v.push(body);
+                    v.len()
+                };
+                axum::Json(json!({"id": format!("post-{n}"), "url": format!("{b}/posts/{n}")}))
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    (base, seen)
+}
+
+#[tokio::test]
+async fn compose_approve_publish_and_see_it_on_the_calendar_in_a_real_browser() {
+    let Some((webdriver, ..)) = peers() else {
+        return;
+    };
+    let (hooks, seen) = receiver().await;
+    let app = spawn_with(|s| s.security.fetch_allow = vec!["127.0.0.1/32".into()]).await;
+    // Set-up over HTTP: owner, workspace (Europe/Paris), one internal approval stage, two
+    // webhook channels on the local receiver, and an approver.
+    let owner = app.owner("en").await;
+    let ws = app.create_workspace(&owner, "Citroën").await;
+    let r = app
+        .submit(
+            &owner,
+            &format!("/w/{ws}/settings"),
+            &format!("/w/{ws}/approval-mode"),
+            &[("approval_mode", "internal")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let mut channels = Vec::new();
+    for (i, name) in ["Blog", "Zapier"].iter().enumerate() {
+        let page = format!("/w/{ws}/channels");
+        let url = format!("{hooks}/hook/{i}");
+        let fields = [
+            ("network", "webhook"),
+            ("name", name),
+            ("url", url.as_str()),
+            ("secret", "s3cr3t-signing"),
+        ];
+        assert_eq!(
+            app.submit(&owner, &page, &page, &fields).await.status(),
+            303
+        );
+    }
+    for c in app.state.store.channels(ws).await.unwrap() {
+        channels.push(c.id);
+    }
+    let approver = app.join(&owner, ws, "ap@example.com", "approver").await;
+
+    let b = Browser::start(&webdriver).await;
+    b.login(&app, "owner@example.com", "correct horse battery")
+        .await;
+    b.go(&app.at(&format!("/w/{ws}/compose"))).await;
+    b.wait_for("New publication").await;
+    for id in &channels {
+        b.click(&format!("input[name=channel][value='{id}']")).await;
+    }
+    // The counters follow the text as it is typed.
+    let text = "Spring launch: the new range is out";
+    b.fill("#body", text).await;
+    let counted = |n: usize| format!("<strong>{n}</strong> characters");
+    let page = b.wait_for(&counted(text.chars().count())).await;
+    assert_eq!(
+        page.matches(&counted(text.chars().count())).count(),
+        2,
+        "one per channel"
+    );
+    let more = " — today";
+    let e = b.find("#body").await;
+    b.cmd(
+        reqwest::Method::POST,
+        &format!("/element/{e}/value"),
+        json!({"text": more}),
+    )
+    .await;
+    let full = format!("{text}{more}");
+    b.wait_for(&counted(full.chars().count())).await;
+    b.screenshot("5-compose").await;
+
+    // Schedule for the current minute in Paris (the workspace's zone, not the browser's).
+    let paris = || {
+        relais_domain::calendar::local("Europe/Paris".parse().unwrap(), relais_store::now())
+            .unwrap()
+            .0
+    };
+    let mut now = paris();
+    if chrono::Timelike::second(&now) > 45 {
+        tokio::time::sleep(Duration::from_secs(16)).await;
+        now = paris();
+    }
+    let (date, time) = (
+        now.format("%Y-%m-%d").to_string(),
+        now.format("%H:%M").to_string(),
+    );
+    b.exec(
+        "document.getElementById('date').value = arguments[0]; document.getElementById('time').value = arguments[1];",
+        json!([date, time]),
+    )
+    .await;
+    b.click("button[name=action][value=schedule]").await;
+    let t0 = Instant::now();
+    while app
+        .state
+        .store
+        .pending_reviews(ws)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "submitted for approval"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "nothing goes out before approval"
+    );
+
+    // The approver approves in the browser.
+    b.click("header form button").await;
+    b.wait_for("Sign in").await;
+    b.login(&app, "ap@example.com", "member password 1").await;
+    b.go(&app.at(&format!("/w/{ws}/approvals"))).await;
+    b.wait_for(&full).await;
+    b.click("button[name=decision][value=approve]").await;
+    b.wait_for("Nothing waits for a decision.").await;
+
+    // The worker publishes once per channel; the calendar links to both remote posts.
+    let t0 = Instant::now();
+    loop {
+        let targets = app
+            .state
+            .store
+            .list_targets(ws, &Default::default())
+            .await
+            .unwrap();
+        if targets.iter().all(|t| t.state.as_str() == "published") {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "published: {targets:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        2,
+        "exactly one delivery per channel"
+    );
+    // More of a week for the picture: one scheduled later today, one draft.
+    let later = relais_domain::calendar::local(
+        "Europe/Paris".parse().unwrap(),
+        relais_store::now() + 2 * 3600 * 1000,
+    )
+    .unwrap()
+    .0;
+    let (d, t) = (
+        later.format("%Y-%m-%d").to_string(),
+        later.format("%H:%M").to_string(),
+    );
+    let ch = channels[0].to_string();
+    for (text, action) in [
+        ("Weekend recipe: tarte tatin", "schedule"),
+        ("Idea: behind the scenes", "draft"),
+    ] {
+        let fields = [
+            ("body", text),
+            ("channel", ch.as_str()),
+            ("action", action),
+            ("date", &d),
+            ("time", &t),
+        ];
+        let compose = format!("/w/{ws}/compose");
+        assert_eq!(
+            app.submit(&owner, &compose, &compose, &fields)
+                .await
+                .status(),
+            303
+        );
+    }
+    let pending = app.state.store.pending_reviews(ws).await.unwrap()[0].post_id;
+    let r = app
+        .submit(
+            &approver,
+            &format!("/w/{ws}/approvals"),
+            &format!("/w/{ws}/approvals/{pending}"),
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    b.window(1280, 2200).await;
+    b.go(&app.at(&format!("/w/{ws}/calendar?view=week"))).await;
+    let page = b.wait_for(&format!("{hooks}/posts/2")).await;
+    assert!(page.contains(&format!("href=\"{hooks}/posts/1\"")));
+    assert!(page.contains("class=\"st\">Published<"), "status in words");
+    assert!(page.contains("Spring launch"));
+    b.screenshot("6-calendar-week").await;
+    b.go(&app.at(&format!("/w/{ws}/calendar?view=day"))).await;
+    b.wait_for(&format!("{hooks}/posts/2")).await;
+    b.screenshot("7-calendar-day").await;
+
+    // The keyboard alternative to drag and drop: the owner opens "Move…" with Enter, sets a new
+    // time in the form (in the workspace's zone) and sends it.
+    b.click("header form button").await;
+    b.wait_for("Sign in").await;
+    b.login(&app, "owner@example.com", "correct horse battery")
+        .await;
+    b.window(1280, 1000).await;
+    b.go(&app.at(&format!("/w/{ws}/calendar?view=day&date={d}")))
+        .await;
+    b.wait_for("Weekend recipe").await;
+    let summary = b.find("details.move summary").await;
+    b.cmd(
+        reqwest::Method::POST,
+        &format!("/element/{summary}/value"),
+        json!({"text": "\u{E007}"}),
+    )
+    .await;
+    b.wait_for("<details class=\"move\" open").await;
+    let target = app
+        .state
+        .store
+        .list_targets(ws, &Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.body.starts_with("Weekend"))
+        .unwrap();
+    let moved = relais_domain::calendar::local(
+        "Europe/Paris".parse().unwrap(),
+        target.scheduled_at.unwrap() + 3600 * 1000,
+    )
+    .unwrap()
+    .0;
+    b.exec(
+        "document.getElementById(arguments[0]).value = arguments[1]; document.getElementById(arguments[2]).value = arguments[3];",
+        json!([
+            format!("mv-date-{}", target.id),
+            moved.format("%Y-%m-%d").to_string(),
+            format!("mv-time-{}", target.id),
+            moved.format("%H:%M").to_string()
+        ]),
+    )
+    .await;
+    b.screenshot("8-move").await;
+    b.click("details.move[open] button[type=submit]").await;
+    let t0 = Instant::now();
+    while app
+        .state
+        .store
+        .target(target.id)
+        .await
+        .unwrap()
+        .scheduled_at
+        != target.scheduled_at.map(|x| x + 3600 * 1000)
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "moved an hour later"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.go(&app.at(&format!("/w/{ws}/calendar?view=month&date={d}")))
+        .await;
+    b.wait_for("Weekend recipe").await;
+    b.screenshot("9-calendar-month").await;
     b.quit().await;
 }

@@ -377,17 +377,13 @@ async fn month_calendar_in_the_workspace_zone() {
         .await;
     assert_eq!(s, 200);
     assert!(page.contains("juin 2031"));
-    let day1 = page
-        .find("<span class=\"daynum\">1</span>")
-        .expect("1 June cell");
-    let chip = page.find("00:30 Minuit passé").expect("chip");
-    let day2 = page[day1..]
-        .find("<span class=\"daynum\">2</span>")
-        .unwrap()
-        + day1;
+    let day1 = page.find("data-date=\"2031-06-01\"").expect("1 June cell");
+    let chip = page.find(">Minuit passé<").expect("chip");
+    assert!(page[day1..chip].contains(">00:30<"), "with its local time");
+    let day2 = page[day1..].find("data-date=\"2031-06-02\"").unwrap() + day1;
     assert!(chip > day1 && chip < day2, "the post sits on 1 June");
     assert!(
-        page.contains("(Programmé)"),
+        page.contains("class=\"st\">Programmé<"),
         "status in words, not colour alone"
     );
     let (_, may) = app

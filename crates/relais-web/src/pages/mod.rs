@@ -10,6 +10,7 @@ mod compose;
 mod ical;
 mod listening;
 mod me;
+mod review;
 mod workspace;
 
 use axum::extract::FromRequestParts;
@@ -59,8 +60,21 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/approvals", get(approvals::index))
         .route("/w/{ws}/approvals/{post}", post(approvals::decide))
         .route("/w/{ws}/approval-mode", post(approvals::set_mode))
+        .route(
+            "/w/{ws}/approvals/{post}/links",
+            post(approvals::create_link),
+        )
+        .route(
+            "/w/{ws}/review-links/{id}/revoke",
+            post(approvals::revoke_link),
+        )
+        .route(
+            "/review/{post}/{token}",
+            get(review::page).post(review::decide),
+        )
         .route("/notifications", get(me::notifications))
-        .route("/w/{ws}/calendar", get(calendar::month))
+        .route("/w/{ws}/calendar", get(calendar::show))
+        .route("/w/{ws}/posts/{id}/tags", post(calendar::set_tags))
         .route("/w/{ws}/channels/{id}/slots", post(channels::slots))
         .route("/w/{ws}/targets/{id}/move", post(calendar::move_target))
         .route("/ical/{file}", get(ical::feed))

@@ -152,7 +152,7 @@ pub async fn unfreeze(
     freeze_outcome(&state, &mb, &csrf, r).await
 }
 
-async fn settings_page(
+pub(super) async fn settings_page(
     state: &AppState,
     mb: Member,
     csrf: &CsrfToken,
@@ -170,9 +170,18 @@ async fn settings_page(
     if saved {
         b.flash = Some(mb.viewer.t.t("ws.saved").into());
     }
-    let approval_mode = state.store.approval_mode(mb.id()).await?;
+    let approval = state.store.approval_settings(mb.id()).await?;
+    let members = state
+        .store
+        .members(mb.id())
+        .await?
+        .into_iter()
+        .filter(|m| m.role != relais_domain::Role::Client)
+        .collect();
     html(WorkspaceSettingsPage {
-        approval_mode,
+        approval_mode: approval.mode.clone(),
+        approval,
+        members,
         b,
         errs,
         m: mb.m,

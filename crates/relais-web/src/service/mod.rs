@@ -4,8 +4,10 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod approval_expiry;
 pub mod approvals;
 pub mod blog;
+pub mod calendar;
 pub mod channels;
 pub mod checks;
 pub mod compose;
@@ -17,6 +19,7 @@ pub mod listening;
 pub mod mailjob;
 pub mod mentions;
 pub mod notify;
+pub mod review_links;
 pub mod workspaces;
 
 use relais_domain::{Code, FieldError};
