@@ -6,13 +6,16 @@
 
 pub mod approvals;
 pub mod audit;
+pub mod blobs;
 pub mod channels;
 pub mod error;
 pub mod freeze;
 pub mod jobs;
 pub mod listening;
+pub mod media;
 pub mod migrate;
 pub mod notifications;
+pub mod parts;
 pub mod password;
 pub mod posts;
 pub mod secrets;

@@ -33,6 +33,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_approvals"),
     migration!(7, "0007_ical"),
     migration!(8, "0008_notifications"),
+    migration!(11, "0011_media_threads"),
 ];
 
 /// Arbitrary constant for `pg_advisory_xact_lock`: processes starting together migrate in turn.

@@ -401,6 +401,7 @@ pub async fn create_post(
         time: b.time.unwrap_or_default(),
         action: b.action.unwrap_or_else(|| "draft".into()),
         override_reason: b.override_reason.unwrap_or_default(),
+        ..Default::default()
     };
     let id = crate::service::compose::save(&state, &m.user, &m.m, &d).await?;
     let targets = state.store.targets_of_post(id).await?;

@@ -7,12 +7,15 @@ pub mod approvals;
 pub mod channels;
 pub mod checks;
 pub mod compose;
+pub mod drafts;
 pub mod freeze;
 pub mod import;
 pub mod links;
 pub mod listening;
 pub mod mailjob;
+pub mod media;
 pub mod notify;
+pub mod preview;
 pub mod workspaces;
 
 use relais_domain::{Code, FieldError};
