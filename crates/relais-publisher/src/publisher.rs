@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use relais_net::Net;
 use relais_publish::{Connector, PublishRequest, Variant};
+use relais_store::blobs::SharedStorage;
 use relais_store::channels::Channel;
 use relais_store::posts::Target;
-use relais_store::blobs::SharedStorage;
 use relais_store::secrets::Keyring;
 use relais_store::Store;
 

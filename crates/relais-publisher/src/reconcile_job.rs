@@ -9,8 +9,8 @@ use relais_store::{now, Store, StoreError};
 
 use crate::credentials::resend_is_safe;
 use crate::handlers::retry;
-use crate::thread::Found;
 use crate::schedule::enqueue_publish;
+use crate::thread::ReadBack;
 use crate::Publisher;
 
 pub(crate) async fn run(
@@ -43,7 +43,7 @@ pub(crate) async fn run(
     };
     let found = crate::thread::reconcile(store, &t, &*conn).await;
     match found {
-        Ok(Found::Done(out)) => {
+        Ok(ReadBack::Done(out)) => {
             store
                 .mark_published(id, &out.remote_id, out.url.as_deref())
                 .await
@@ -52,11 +52,11 @@ pub(crate) async fn run(
         }
         // The item in flight is out; the rest of the thread still has to go: back to the
         // schedule, which resumes after the last item recorded.
-        Ok(Found::Resume) => {
+        Ok(ReadBack::Resume) => {
             requeue(store, id).await.map_err(retry)?;
             tracing::info!(target_id = id, "reconciled: thread part was out; resuming");
         }
-        Ok(Found::NotFound)
+        Ok(ReadBack::Missing)
             if t.attempts < p.cfg.max_attempts
                 && resend_is_safe(&ch.network, now() - t.updated_at) =>
         {
@@ -67,7 +67,7 @@ pub(crate) async fn run(
                 "reconciled: not out; sending again with the same key"
             );
         }
-        Ok(Found::NotFound) => {
+        Ok(ReadBack::Missing) => {
             let msg = if t.attempts >= p.cfg.max_attempts {
                 format!("the post was not found on the channel after {} attempts: check the channel, then publish again", t.attempts)
             } else {

@@ -120,7 +120,10 @@ pub(crate) async fn send(
         Some(h) => published(&h),
         None => {
             let out = c.publish(&req).await?;
-            store.record_head(t.id, &remote(&out)).await.map_err(after)?;
+            store
+                .record_head(t.id, &remote(&out))
+                .await
+                .map_err(after)?;
             out
         }
     };
@@ -148,13 +151,13 @@ pub(crate) async fn send(
 }
 
 /// What reading the channel back found for an unconfirmed target.
-pub(crate) enum Found {
+pub(crate) enum ReadBack {
     /// Everything is out: the target is published (with its first post).
     Done(Published),
     /// The item in flight is out; the rest is still to send.
     Resume,
     /// The item in flight is not on the channel.
-    NotFound,
+    Missing,
 }
 
 /// Reads back the one item that was in flight when the outcome became unknown.
@@ -162,25 +165,28 @@ pub(crate) async fn reconcile(
     store: &Store,
     t: &Target,
     c: &dyn Connector,
-) -> Result<Found, PublishError> {
+) -> Result<ReadBack, PublishError> {
     let parts = store.parts(t.id).await.map_err(before)?;
     let head = match store.target_head(t.id).await.map_err(before)? {
         Some(h) => published(&h),
         None => {
             return Ok(match c.reconcile(&request(t)).await? {
-                Some(out) if parts.is_empty() => Found::Done(out),
+                Some(out) if parts.is_empty() => ReadBack::Done(out),
                 Some(out) => {
-                    store.record_head(t.id, &remote(&out)).await.map_err(before)?;
-                    Found::Resume
+                    store
+                        .record_head(t.id, &remote(&out))
+                        .await
+                        .map_err(before)?;
+                    ReadBack::Resume
                 }
-                None => Found::NotFound,
+                None => ReadBack::Missing,
             });
         }
     };
     let mut prev = head.clone();
     let pending: Vec<&Part> = parts.iter().filter(|p| p.remote.is_none()).collect();
     let Some(part) = pending.first() else {
-        return Ok(Found::Done(head));
+        return Ok(ReadBack::Done(head));
     };
     for done in parts.iter().filter(|p| p.position < part.position) {
         if let (Some(r), false) = (&done.remote, done.kind == relais_domain::thread::COMMENT) {
@@ -195,11 +201,11 @@ pub(crate) async fn reconcile(
                 .await
                 .map_err(before)?;
             Ok(if pending.len() == 1 {
-                Found::Done(head)
+                ReadBack::Done(head)
             } else {
-                Found::Resume
+                ReadBack::Resume
             })
         }
-        None => Ok(Found::NotFound),
+        None => Ok(ReadBack::Missing),
     }
 }

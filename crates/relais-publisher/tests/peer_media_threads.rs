@@ -3,6 +3,7 @@
 //!   image and its description;
 //! - a Bluesky PDS (`start-pds.sh`; PDS_URL, BSKY_HANDLE, BSKY_PASSWORD): a thread of two parts
 //!   with an image, exactly two records, the second replying to the first.
+//!
 //! Without the variables the tests print a skip message, or fail when CI=true.
 
 mod common;
@@ -43,7 +44,10 @@ async fn get_json(e: &common::Env, url: &str, token: Option<&str>) -> Value {
 
 #[tokio::test]
 async fn peer_mastodon_mock_status_with_media_and_alt_text() {
-    let Some(env) = peer(&["MASTODON_URL", "MASTODON_TOKEN"], "start-mastodon-mock.sh") else {
+    let Some(env) = peer(
+        &["MASTODON_URL", "MASTODON_TOKEN"],
+        "start-mastodon-mock.sh",
+    ) else {
         return;
     };
     let (url, token) = (env[0].clone(), env[1].clone());
@@ -56,16 +60,22 @@ async fn peer_mastodon_mock_status_with_media_and_alt_text() {
         .await;
     let text = format!("relais media peer test {}", relais_store::random_token(6));
     let t = e.draft(&ch, &text).await;
-    e.attach(&t, 0, &tiny_png(), "Un pixel rouge sur fond blanc").await;
+    e.attach(&t, 0, &tiny_png(), "Un pixel rouge sur fond blanc")
+        .await;
     let t = e.schedule(&t, now()).await;
     let w = e.worker("peer");
     let done = e.wait_state(t.id, S::Published, 30).await;
     w.stop().await;
     let id = done.remote_id.unwrap();
     let v = get_json(&e, &format!("{url}/api/v1/statuses/{id}"), Some(&token)).await;
-    let media = v["media_attachments"].as_array().expect("media_attachments");
+    let media = v["media_attachments"]
+        .as_array()
+        .expect("media_attachments");
     assert_eq!(media.len(), 1, "{v}");
-    assert_eq!(media[0]["description"], "Un pixel rouge sur fond blanc", "{v}");
+    assert_eq!(
+        media[0]["description"], "Un pixel rouge sur fond blanc",
+        "{v}"
+    );
     assert_eq!(media[0]["type"], "image", "{v}");
 }
 
@@ -93,9 +103,19 @@ async fn peer_bluesky_thread_of_two_parts_with_an_image() {
     let done = e.wait_state(t.id, S::Published, 30).await;
     w.stop().await;
 
-    let did = ch.config["did"].as_str().map(str::to_owned).unwrap_or_else(|| {
-        done.remote_id.as_deref().unwrap().trim_start_matches("at://").split('/').next().unwrap().to_owned()
-    });
+    let did = ch.config["did"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            done.remote_id
+                .as_deref()
+                .unwrap()
+                .trim_start_matches("at://")
+                .split('/')
+                .next()
+                .unwrap()
+                .to_owned()
+        });
     let url = format!(
         "{}/xrpc/com.atproto.repo.listRecords?repo={did}&collection=app.bsky.feed.post&limit=100",
         env[0]
@@ -105,13 +125,26 @@ async fn peer_bluesky_thread_of_two_parts_with_an_image() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["value"]["text"].as_str().unwrap_or_default().contains(&marker))
+        .filter(|r| {
+            r["value"]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(&marker)
+        })
         .collect();
     assert_eq!(ours.len(), 2, "exactly two posts: {list}");
-    let head = ours.iter().find(|r| r["value"]["text"] == first.as_str()).unwrap();
-    let reply = ours.iter().find(|r| r["value"]["text"] == second.as_str()).unwrap();
+    let head = ours
+        .iter()
+        .find(|r| r["value"]["text"] == first.as_str())
+        .unwrap();
+    let reply = ours
+        .iter()
+        .find(|r| r["value"]["text"] == second.as_str())
+        .unwrap();
     assert_eq!(done.remote_id.as_deref(), head["uri"].as_str());
-    let images = head["value"]["embed"]["images"].as_array().expect("image embed");
+    let images = head["value"]["embed"]["images"]
+        .as_array()
+        .expect("image embed");
     assert_eq!(images.len(), 1);
     assert_eq!(images[0]["alt"], "Un pixel");
     let r = &reply["value"]["reply"];
@@ -119,5 +152,8 @@ async fn peer_bluesky_thread_of_two_parts_with_an_image() {
         assert_eq!(r[k]["uri"], head["uri"], "{k}: {reply}");
         assert_eq!(r[k]["cid"], head["cid"], "{k}: {reply}");
     }
-    assert!(reply["value"]["embed"].is_null(), "the image is on the first post only");
+    assert!(
+        reply["value"]["embed"].is_null(),
+        "the image is on the first post only"
+    );
 }

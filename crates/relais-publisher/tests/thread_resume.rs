@@ -121,8 +121,12 @@ async fn a_thread_goes_out_as_a_chain_of_replies_with_media_and_a_first_comment(
     let (e, s, ch) = setup(Duration::from_secs(5)).await;
     let t = e.draft(&ch, "1/3 Nouvelle gamme").await;
     e.attach(&t, 0, &tiny_png(), "Un pixel rouge").await;
-    e.thread(&t, &["2/3 Les prix", "3/3 Les dates"], Some("Questions ? Ici."))
-        .await;
+    e.thread(
+        &t,
+        &["2/3 Les prix", "3/3 Les dates"],
+        Some("Questions ? Ici."),
+    )
+    .await;
     let t = e.schedule(&t, now()).await;
     let w = e.worker("w1");
     let done = e.wait_state(t.id, S::Published, 15).await;
@@ -131,18 +135,42 @@ async fn a_thread_goes_out_as_a_chain_of_replies_with_media_and_a_first_comment(
     let texts: Vec<&str> = st.iter().map(|x| x.1.as_str()).collect();
     assert_eq!(
         texts,
-        ["1/3 Nouvelle gamme", "2/3 Les prix", "3/3 Les dates", "Questions ? Ici."]
+        [
+            "1/3 Nouvelle gamme",
+            "2/3 Les prix",
+            "3/3 Les dates",
+            "Questions ? Ici."
+        ]
     );
     assert_eq!(st[0].2, None);
-    assert_eq!(st[1].2.as_deref(), Some(st[0].0.as_str()), "part 2 answers part 1");
-    assert_eq!(st[2].2.as_deref(), Some(st[1].0.as_str()), "part 3 answers part 2");
-    assert_eq!(st[3].2.as_deref(), Some(st[0].0.as_str()), "the comment answers the post");
+    assert_eq!(
+        st[1].2.as_deref(),
+        Some(st[0].0.as_str()),
+        "part 2 answers part 1"
+    );
+    assert_eq!(
+        st[2].2.as_deref(),
+        Some(st[1].0.as_str()),
+        "part 3 answers part 2"
+    );
+    assert_eq!(
+        st[3].2.as_deref(),
+        Some(st[0].0.as_str()),
+        "the comment answers the post"
+    );
     assert_eq!(st[0].3, ["m1"], "the image goes with the first post only");
     let media = s.lock().unwrap().media.clone();
     assert_eq!(media.len(), 1);
-    assert_eq!((media[0].1.as_str(), media[0].2.as_str()), ("image/png", "Un pixel rouge"));
+    assert_eq!(
+        (media[0].1.as_str(), media[0].2.as_str()),
+        ("image/png", "Un pixel rouge")
+    );
     assert_eq!(media[0].3, tiny_png().len());
-    assert_eq!(done.remote_id.as_deref(), Some(st[0].0.as_str()), "the target links to the first post");
+    assert_eq!(
+        done.remote_id.as_deref(),
+        Some(st[0].0.as_str()),
+        "the target links to the first post"
+    );
     let parts = e.store.parts(t.id).await.unwrap();
     assert!(parts.iter().all(|p| p.remote.is_some()));
 }
@@ -165,9 +193,20 @@ async fn a_worker_killed_mid_thread_resumes_at_the_next_part_without_duplicates(
     w.abort(); // SIGKILL-like: the lease is not returned, the call never answers
     let mid = e.target(t.id).await;
     assert_eq!(mid.state, S::Publishing);
-    let head = e.store.target_head(t.id).await.unwrap().expect("part 1 recorded");
+    let head = e
+        .store
+        .target_head(t.id)
+        .await
+        .unwrap()
+        .expect("part 1 recorded");
     assert_eq!(head.id, "100");
-    assert!(e.store.parts(t.id).await.unwrap().iter().all(|p| p.remote.is_none()));
+    assert!(e
+        .store
+        .parts(t.id)
+        .await
+        .unwrap()
+        .iter()
+        .all(|p| p.remote.is_none()));
 
     let w = e.worker("w2");
     let done = e.wait_state(t.id, S::Published, 20).await;
@@ -175,8 +214,16 @@ async fn a_worker_killed_mid_thread_resumes_at_the_next_part_without_duplicates(
     w.stop().await;
     let st = statuses(&s);
     let texts: Vec<&str> = st.iter().map(|x| x.1.as_str()).collect();
-    assert_eq!(texts, ["Partie un", "Partie deux", "Partie trois"], "each part exactly once");
-    assert_eq!(st[2].2.as_deref(), Some("101"), "part 3 answers part 2 found by reading back");
+    assert_eq!(
+        texts,
+        ["Partie un", "Partie deux", "Partie trois"],
+        "each part exactly once"
+    );
+    assert_eq!(
+        st[2].2.as_deref(),
+        Some("101"),
+        "part 3 answers part 2 found by reading back"
+    );
     assert_eq!(done.remote_id.as_deref(), Some("100"));
     let parts = e.store.parts(t.id).await.unwrap();
     assert_eq!(parts[0].remote.as_ref().unwrap().id, "101");

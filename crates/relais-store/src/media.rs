@@ -154,7 +154,9 @@ impl Store {
         .await?
         .rows_affected();
         if n == 0 {
-            return Err(StoreError::Conflict("the media is used by a scheduled post"));
+            return Err(StoreError::Conflict(
+                "the media is used by a scheduled post",
+            ));
         }
         Ok(m)
     }

@@ -69,9 +69,12 @@ impl AppError {
 impl From<FieldError> for AppError {
     fn from(e: FieldError) -> Self {
         let status = match e.code {
-            Code::DuplicateEmail | Code::AlreadyMember | Code::LastOwner | Code::Conflict => {
-                StatusCode::CONFLICT
-            }
+            Code::DuplicateEmail
+            | Code::AlreadyMember
+            | Code::LastOwner
+            | Code::Conflict
+            | Code::EditedElsewhere
+            | Code::MediaInUse => StatusCode::CONFLICT,
             Code::InvitationExpired | Code::InvitationUsed | Code::TokenExpired => StatusCode::GONE,
             Code::WrongPassword | Code::TotpInvalid => StatusCode::UNAUTHORIZED,
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,

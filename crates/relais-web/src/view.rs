@@ -325,7 +325,10 @@ pub struct ComposePage {
 
 impl ComposePage {
     pub fn picker(&self, name: &str) -> &str {
-        self.pickers.get(name).map(String::as_str).unwrap_or_default()
+        self.pickers
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
     }
     pub fn parts(&self, id: impl std::borrow::Borrow<i64>) -> &[String] {
         self.draft

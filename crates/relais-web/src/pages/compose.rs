@@ -104,7 +104,11 @@ async fn page(
         .filter(|p| Some(p.id) != draft.post_id)
         .map(|p| {
             let title: String = p.body.chars().take(60).collect();
-            (p.id, title, t.datetime(p.updated_at, &mb.m.workspace.time_zone))
+            (
+                p.id,
+                title,
+                t.datetime(p.updated_at, &mb.m.workspace.time_zone),
+            )
         })
         .collect();
     html(ComposePage {
@@ -240,10 +244,7 @@ pub async fn autosave(
 }
 
 /// One more empty thread part for a channel ("+ add to thread").
-pub async fn part(
-    mb: Member,
-    Query(q): Query<PartQuery>,
-) -> Result<Response, AppError> {
+pub async fn part(mb: Member, Query(q): Query<PartQuery>) -> Result<Response, AppError> {
     mb.require(Permission::CreatePost)?;
     let frag = crate::view_compose::PartFragment {
         t: mb.viewer.t,

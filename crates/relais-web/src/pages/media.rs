@@ -176,8 +176,17 @@ pub async fn file(
         header::CONTENT_TYPE,
         HeaderValue::from_str(&mime).map_err(|_| AppError::internal())?,
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400"));
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
-    h.insert(header::ETAG, HeaderValue::from_str(&etag).map_err(|_| AppError::internal())?);
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("inline"),
+    );
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).map_err(|_| AppError::internal())?,
+    );
     Ok(res)
 }

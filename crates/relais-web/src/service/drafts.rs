@@ -42,13 +42,21 @@ pub async fn check_extras(
             return named("thread", Code::NoReplies, c.network.clone());
         }
         if parts.len() > MAX_PARTS {
-            return named("thread", Code::TooLong, format!("{} / {MAX_PARTS}", parts.len()));
+            return named(
+                "thread",
+                Code::TooLong,
+                format!("{} / {MAX_PARTS}", parts.len()),
+            );
         }
         for (i, p) in parts.iter().enumerate() {
             let n = count(c, p);
             if n.over {
                 let max = n.max.unwrap_or_default();
-                return named("thread", Code::TooLong, format!("{} {}: {} / {max}", i + 2, n.unit, n.used));
+                return named(
+                    "thread",
+                    Code::TooLong,
+                    format!("{} {}: {} / {max}", i + 2, n.unit, n.used),
+                );
             }
         }
         if let Some(x) = d.comment_for(c.id) {
@@ -57,7 +65,11 @@ pub async fn check_extras(
             }
             let n = count(c, x);
             if n.over {
-                return named("comment", Code::TooLong, format!("{} / {}", n.used, n.max.unwrap_or_default()));
+                return named(
+                    "comment",
+                    Code::TooLong,
+                    format!("{} / {}", n.used, n.max.unwrap_or_default()),
+                );
             }
         }
     }
@@ -106,7 +118,11 @@ pub async fn conflict(state: &AppState, m: &Membership, post_id: i64) -> AppErro
                     t.with_timezone(&tz).format("%H:%M").to_string()
                 })
                 .unwrap_or_default();
-            e.with_detail(format!("{} {when}", v.updated_by.unwrap_or_default()).trim().to_string())
+            e.with_detail(
+                format!("{} {when}", v.updated_by.unwrap_or_default())
+                    .trim()
+                    .to_string(),
+            )
         }
         Err(_) => e,
     }
@@ -132,7 +148,10 @@ pub async fn write(
     if existing.iter().any(|t| t.state != TargetState::Draft) {
         return Err(field("body", Code::Conflict).into());
     }
-    for t in existing.iter().filter(|t| !p.channels.iter().any(|c| c.id == t.channel_id)) {
+    for t in existing
+        .iter()
+        .filter(|t| !p.channels.iter().any(|c| c.id == t.channel_id))
+    {
         state.store.delete_draft_target(tx, t.id).await?;
     }
     for c in &p.channels {
@@ -140,7 +159,10 @@ pub async fn write(
         let options = d.options_for(c.id);
         let t = match existing.iter().find(|t| t.channel_id == c.id) {
             Some(t) => {
-                state.store.update_draft_target(tx, t.id, body, &options).await?;
+                state
+                    .store
+                    .update_draft_target(tx, t.id, body, &options)
+                    .await?;
                 t.clone()
             }
             None => {
@@ -160,8 +182,11 @@ pub async fn write(
             .map(|f| f.iter().map(|x| x.id).collect())
             .unwrap_or_default();
         state.store.set_target_media(tx, t.id, 0, &ids).await?;
-        let mut parts: Vec<(&str, &str)> =
-            d.parts_for(c.id).into_iter().map(|x| (thread::PART, x)).collect();
+        let mut parts: Vec<(&str, &str)> = d
+            .parts_for(c.id)
+            .into_iter()
+            .map(|x| (thread::PART, x))
+            .collect();
         if let Some(x) = d.comment_for(c.id) {
             parts.push((thread::COMMENT, x));
         }

@@ -57,8 +57,9 @@ where
     }
     let Some(kind) = media::sniff(&done.head) else {
         done.discard();
-        return Err(AppError::from(field("file", Code::MediaType))
-            .with_detail("JPEG, PNG, GIF, WebP, MP4"));
+        return Err(
+            AppError::from(field("file", Code::MediaType)).with_detail("JPEG, PNG, GIF, WebP, MP4")
+        );
     };
     let dims = media::dimensions(kind, &done.head);
     if dims.is_none() && !kind.is_video() {
@@ -68,11 +69,7 @@ where
     }
     let key = key_for(m.workspace.id, &done.sha256);
     let (sha, len) = (done.sha256.clone(), done.len);
-    state
-        .media
-        .commit(&done.path, &key)
-        .await
-        .map_err(io_err)?;
+    state.media.commit(&done.path, &key).await.map_err(io_err)?;
     let name = clean_name(filename, kind);
     let alt = clean_alt(alt)?;
     let (row, created) = state
@@ -192,7 +189,11 @@ pub async fn delete(
 }
 
 /// A file of the workspace for display: (mime, bytes). Another workspace's media is 404.
-pub async fn file(state: &AppState, m: &Membership, id: i64) -> Result<(String, Vec<u8>), AppError> {
+pub async fn file(
+    state: &AppState,
+    m: &Membership,
+    id: i64,
+) -> Result<(String, Vec<u8>), AppError> {
     let row = state.store.media(m.workspace.id, id).await?;
     // Only the types the upload accepted are ever served with their type.
     if Kind::from_mime(&row.mime).is_none() {
@@ -243,13 +244,16 @@ pub fn check_attachments(ch: &Channel, files: &[Media]) -> Result<(), AppError> 
     // A Mastodon instance says how many it takes.
     let max_items = ch
         .limits
-        .get("max_media_attachments")
+        .get("max_media")
         .and_then(|v| v.as_u64())
         .map_or(rules.max_items, |n| n as usize);
     if files.len() > max_items {
         return err(Code::TooManyMedia, format!("{} / {max_items}", files.len()));
     }
-    let videos = files.iter().filter(|f| f.mime.starts_with("video/")).count();
+    let videos = files
+        .iter()
+        .filter(|f| f.mime.starts_with("video/"))
+        .count();
     let (max_videos, mixed) = media::video_rule(&ch.network);
     if videos > max_videos || (videos > 0 && !mixed && files.len() > videos) {
         return err(
@@ -263,10 +267,14 @@ pub fn check_attachments(ch: &Channel, files: &[Media]) -> Result<(), AppError> 
         .and_then(|v| v.as_u64())
         .or(rules.max_image_bytes);
     for f in files {
-        if !rules.mimes.is_empty() && !rules.mimes.contains(&f.mime.as_str()) && !f.mime.starts_with("video/") {
+        if !rules.mimes.is_empty()
+            && !rules.mimes.contains(&f.mime.as_str())
+            && !f.mime.starts_with("video/")
+        {
             return err(Code::MediaType, format!("{} ({})", f.filename, f.mime));
         }
-        if let Some(max) = max_bytes.filter(|m| f.mime.starts_with("image/") && f.bytes as u64 > *m) {
+        if let Some(max) = max_bytes.filter(|m| f.mime.starts_with("image/") && f.bytes as u64 > *m)
+        {
             return err(
                 Code::MediaTooLarge,
                 format!("{} ({} KB > {} KB)", f.filename, f.bytes / 1000, max / 1000),
@@ -281,8 +289,13 @@ pub fn check_attachments(ch: &Channel, files: &[Media]) -> Result<(), AppError> 
             }
         }
         if let Some(max) = rules.max_alt_chars.filter(|m| f.alt.chars().count() > *m) {
-            return Err(AppError::from(field("alt", Code::TooLong))
-                .with_detail(format!("{}: {} > {max}", f.filename, f.alt.chars().count())));
+            return Err(
+                AppError::from(field("alt", Code::TooLong)).with_detail(format!(
+                    "{}: {} > {max}",
+                    f.filename,
+                    f.alt.chars().count()
+                )),
+            );
         }
     }
     Ok(())
