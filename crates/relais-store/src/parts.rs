@@ -174,24 +174,29 @@ impl Store {
         })
     }
 
-    /// Saves a post's text if nobody saved it since `version` was read; the new version, or
-    /// `None` when someone did (or the post is gone).
+    /// Saves a post's text if nobody else saved it since `version` was read; the new version,
+    /// or `None` when someone did (or the post is gone). `tab` names the composer page saving:
+    /// when it saved last, a stale version is only its own requests crossing, not a conflict.
+    #[allow(clippy::too_many_arguments)]
     pub async fn update_post(
         &self,
         conn: &mut sqlx::AnyConnection,
         workspace_id: i64,
         post_id: i64,
         version: i64,
+        tab: Option<&str>,
         body: &str,
         user_id: i64,
     ) -> Result<Option<i64>> {
         let r = sqlx::query(
-            "UPDATE posts SET body = $1, version = version + 1, updated_at = $2, updated_by = $3 \
-             WHERE id = $4 AND workspace_id = $5 AND version = $6 RETURNING version",
+            "UPDATE posts SET body = $1, version = version + 1, updated_at = $2, updated_by = $3, edit_token = $4 \
+             WHERE id = $5 AND workspace_id = $6 AND (version = $7 OR (edit_token IS NOT NULL AND edit_token = $4)) \
+             RETURNING version",
         )
         .bind(body)
         .bind(now())
         .bind(user_id)
+        .bind(tab)
         .bind(post_id)
         .bind(workspace_id)
         .bind(version)

@@ -492,7 +492,11 @@ async fn autosave_keeps_drafts_and_refuses_a_stale_tab() {
         &owner,
         ws,
         &save,
-        &[f("body", "Premier jet"), f("channel", masto)],
+        &[
+            f("body", "Premier jet"),
+            f("channel", masto),
+            f("tab", "tabA"),
+        ],
     )
     .await;
     assert_eq!(r.status(), 200);
@@ -502,23 +506,24 @@ async fn autosave_keeps_drafts_and_refuses_a_stale_tab() {
     let (post, v0): (i64, i64) = (c[1].parse().unwrap(), c[2].parse().unwrap());
     // Over the limit is still saved (a draft), and the version moves on.
     let long = "x".repeat(600);
-    let r = post_form(
-        &app,
-        &owner,
-        ws,
-        &save,
-        &[
-            f("body", &long),
+    let again = |body: String| {
+        let fields = vec![
+            f("body", body),
             f("channel", masto),
             f("post_id", post),
             f("version", v0),
-        ],
-    )
-    .await;
+            f("tab", "tabA"),
+        ];
+        let (app, owner, save) = (&app, &owner, &save);
+        async move { post_form(app, owner, ws, save, &fields).await }
+    };
+    assert_eq!(again("x".into()).await.status(), 200);
+    // The same page's next save crossing the previous answer (stale version, same tab): kept.
+    let r = again(long.clone()).await;
     assert_eq!(r.status(), 200);
     let frag = r.text().await.unwrap();
     let v1: i64 = ver.captures(&frag).unwrap()[2].parse().unwrap();
-    assert!(v1 > v0);
+    assert!(v1 > v0 + 1, "{v0} → {v1}");
     // A second tab still at v0: refused, with who saved meanwhile; nothing overwritten.
     let r = post_form(
         &app,
@@ -530,6 +535,7 @@ async fn autosave_keeps_drafts_and_refuses_a_stale_tab() {
             f("channel", masto),
             f("post_id", post),
             f("version", v0),
+            f("tab", "tabB"),
         ],
     )
     .await;
@@ -551,6 +557,7 @@ async fn autosave_keeps_drafts_and_refuses_a_stale_tab() {
             f("channel", masto),
             f("post_id", post),
             f("version", v0),
+            f("tab", "tabB"),
             f("action", "draft"),
         ],
     )

@@ -51,3 +51,5 @@ ALTER TABLE targets ADD COLUMN head_remote_cid TEXT;
 ALTER TABLE targets ADD COLUMN head_remote_url TEXT;
 ALTER TABLE posts ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE posts ADD COLUMN updated_by BIGINT REFERENCES users(id) ON DELETE SET NULL;
+-- The composer tab that saved last: its own saves racing each other are not conflicts.
+ALTER TABLE posts ADD COLUMN edit_token TEXT;

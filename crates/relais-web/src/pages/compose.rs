@@ -31,6 +31,13 @@ fn draft_of(fields: Vec<(String, String)>) -> Draft {
             "override_reason" => d.override_reason = v,
             "post_id" => d.post_id = v.parse().ok(),
             "version" => d.version = v.parse().ok(),
+            "tab" => {
+                d.tab = v
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .take(40)
+                    .collect()
+            }
             "media" => d.media.extend(v.parse::<i64>().ok()),
             _ => {
                 let Some((name, id)) = k
@@ -70,9 +77,12 @@ async fn page(
     state: &AppState,
     mb: &Member,
     csrf: &CsrfToken,
-    draft: Draft,
+    mut draft: Draft,
     errs: Errs,
 ) -> Result<Response, AppError> {
+    if draft.tab.is_empty() {
+        draft.tab = relais_store::random_token(12).replace(['-', '_'], "x");
+    }
     let t = mb.viewer.t;
     let b = base(state, &mb.viewer, csrf, t.t("compose.title"), Some(&mb.m)).await?;
     let channels = state.store.channels(mb.id()).await?;

@@ -94,6 +94,8 @@ pub struct Draft {
     /// The draft post being edited, and the version it was read at (autosave conflicts).
     pub post_id: Option<i64>,
     pub version: Option<i64>,
+    /// A random name of the composer page (see `Store::update_post`).
+    pub tab: String,
     /// Media of the main message (every variant without its own).
     pub media: Vec<i64>,
     /// Per-channel media; present = replaces the main media for that channel.

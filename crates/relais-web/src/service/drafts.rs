@@ -85,11 +85,18 @@ async fn upsert_post(
     d: &Draft,
 ) -> Result<Post, AppError> {
     let ws = m.workspace.id;
+    let tab = Some(d.tab.as_str()).filter(|t| !t.is_empty());
     let Some(id) = d.post_id else {
-        return Ok(state
+        let post = state
             .store
             .create_post(tx, ws, user.id, d.body.trim(), &[])
-            .await?);
+            .await?;
+        // Version 0 → 1, remembering which page created it.
+        state
+            .store
+            .update_post(tx, ws, post.id, 0, tab, d.body.trim(), user.id)
+            .await?;
+        return Ok(post);
     };
     let post = state.store.post(ws, id).await?;
     if post.author_id != Some(user.id) && !m.role.allows(Permission::EditAnyPost) {
@@ -98,7 +105,7 @@ async fn upsert_post(
     let version = d.version.unwrap_or(-1);
     if state
         .store
-        .update_post(tx, ws, id, version, d.body.trim(), user.id)
+        .update_post(tx, ws, id, version, tab, d.body.trim(), user.id)
         .await?
         .is_none()
     {

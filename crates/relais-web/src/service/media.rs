@@ -166,7 +166,8 @@ pub async fn delete(
     m: &Membership,
     id: i64,
 ) -> Result<(), AppError> {
-    require(m, Permission::CreatePost)?;
+    // Editors and above: a contributor's upload may be in someone else's draft.
+    require(m, Permission::Publish)?;
     let gone = match state.store.delete_media(m.workspace.id, id).await {
         Err(relais_store::StoreError::Conflict(_)) => {
             return Err(field("media", Code::MediaInUse).into())
