@@ -9,11 +9,11 @@ pub struct Replies {
     pub first_comment: bool,
 }
 
-/// Replies per network name (the connectors that send `reply_to`).
+/// Replies per network name: the networks whose connector sends `reply_to` (add X and Threads
+/// here once their connectors do).
 pub fn replies(network: &str) -> Replies {
     let (thread, first_comment) = match network {
         "mastodon" | "bluesky" => (true, true),
-        "x" | "threads" => (true, true),
         "matrix" | "telegram" => (true, false),
         _ => (false, false),
     };

@@ -64,7 +64,11 @@ pub const PENDING_STATES: &str =
 impl Store {
     /// Adds a file to the library; the same content uploaded again in the same workspace gives
     /// back the existing row (`false`: not new).
-    pub async fn insert_media(&self, m: NewMedia<'_>) -> Result<(Media, bool)> {
+    pub async fn insert_media(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        m: NewMedia<'_>,
+    ) -> Result<(Media, bool)> {
         let t = now();
         let row = sqlx::query(&format!(
             "INSERT INTO media (workspace_id, sha256, mime, bytes, width, height, filename, alt, storage, storage_key, created_by, created_at, updated_at) \
@@ -83,7 +87,7 @@ impl Store {
         .bind(m.storage_key)
         .bind(m.created_by)
         .bind(t)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *conn)
         .await?;
         if let Some(r) = row {
             return Ok((media_from_row(&r)?, true));
@@ -93,7 +97,7 @@ impl Store {
         ))
         .bind(m.workspace_id)
         .bind(m.sha256)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *conn)
         .await?;
         Ok((media_from_row(&r)?, false))
     }
@@ -121,7 +125,13 @@ impl Store {
         rows.iter().map(media_from_row).collect()
     }
 
-    pub async fn set_media_alt(&self, workspace_id: i64, id: i64, alt: &str) -> Result<()> {
+    pub async fn set_media_alt(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        workspace_id: i64,
+        id: i64,
+        alt: &str,
+    ) -> Result<()> {
         let n = sqlx::query(
             "UPDATE media SET alt = $1, updated_at = $2 WHERE id = $3 AND workspace_id = $4",
         )
@@ -129,7 +139,7 @@ impl Store {
         .bind(now())
         .bind(id)
         .bind(workspace_id)
-        .execute(&self.pool)
+        .execute(conn)
         .await?
         .rows_affected();
         if n == 0 {
@@ -141,7 +151,12 @@ impl Store {
     /// Deletes a media unless a post that is still to go out uses it (one statement, so a
     /// schedule cannot slip in between the check and the delete). Drafts and published posts
     /// lose the attachment. `Conflict` when in use.
-    pub async fn delete_media(&self, workspace_id: i64, id: i64) -> Result<Media> {
+    pub async fn delete_media(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        workspace_id: i64,
+        id: i64,
+    ) -> Result<Media> {
         let m = self.media(workspace_id, id).await?;
         let n = sqlx::query(&format!(
             "DELETE FROM media WHERE id = $1 AND workspace_id = $2 AND NOT EXISTS (\
@@ -150,7 +165,7 @@ impl Store {
         ))
         .bind(id)
         .bind(workspace_id)
-        .execute(&self.pool)
+        .execute(conn)
         .await?
         .rows_affected();
         if n == 0 {

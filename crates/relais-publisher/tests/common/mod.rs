@@ -172,23 +172,28 @@ impl Env {
         let dims = relais_domain::media::dimensions(kind, &done.head);
         let key = key_for(self.workspace_id, &done.sha256);
         self.media.commit(&done.path, &key).await.unwrap();
+        let mut tx = self.store.begin().await.unwrap();
         let (m, _) = self
             .store
-            .insert_media(relais_store::media::NewMedia {
-                workspace_id: self.workspace_id,
-                sha256: &done.sha256,
-                mime: kind.mime(),
-                bytes: done.len as i64,
-                width: dims.map(|d| d.0.into()),
-                height: dims.map(|d| d.1.into()),
-                filename: &format!("image.{}", kind.extension()),
-                alt,
-                storage: self.media.name(),
-                storage_key: &key,
-                created_by: self.user_id,
-            })
+            .insert_media(
+                &mut tx,
+                relais_store::media::NewMedia {
+                    workspace_id: self.workspace_id,
+                    sha256: &done.sha256,
+                    mime: kind.mime(),
+                    bytes: done.len as i64,
+                    width: dims.map(|d| d.0.into()),
+                    height: dims.map(|d| d.1.into()),
+                    filename: &format!("image.{}", kind.extension()),
+                    alt,
+                    storage: self.media.name(),
+                    storage_key: &key,
+                    created_by: self.user_id,
+                },
+            )
             .await
             .unwrap();
+        tx.commit().await.unwrap();
         let mut ids: Vec<i64> = self
             .store
             .target_media(t.id)

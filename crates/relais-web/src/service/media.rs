@@ -36,6 +36,7 @@ where
 {
     use futures::StreamExt;
     require(m, Permission::CreatePost)?;
+    let alt = clean_alt(alt)?;
     let max = state.cfg.media_max_bytes;
     let mut spool = Spool::create(state.media.spool_dir(), max)
         .await
@@ -69,27 +70,33 @@ where
     }
     let key = key_for(m.workspace.id, &done.sha256);
     let (sha, len) = (done.sha256.clone(), done.len);
-    state.media.commit(&done.path, &key).await.map_err(io_err)?;
+    if let Err(e) = state.media.commit(&done.path, &key).await {
+        done.discard();
+        return Err(io_err(e));
+    }
     let name = clean_name(filename, kind);
-    let alt = clean_alt(alt)?;
+    // The file is complete under its final name: now (and only now) the row, with its audit.
+    let mut tx = state.store.begin().await?;
     let (row, created) = state
         .store
-        .insert_media(NewMedia {
-            workspace_id: m.workspace.id,
-            sha256: &sha,
-            mime: kind.mime(),
-            bytes: len as i64,
-            width: dims.map(|d| i64::from(d.0)),
-            height: dims.map(|d| i64::from(d.1)),
-            filename: &name,
-            alt: &alt,
-            storage: state.media.name(),
-            storage_key: &key,
-            created_by: user.id,
-        })
+        .insert_media(
+            &mut tx,
+            NewMedia {
+                workspace_id: m.workspace.id,
+                sha256: &sha,
+                mime: kind.mime(),
+                bytes: len as i64,
+                width: dims.map(|d| i64::from(d.0)),
+                height: dims.map(|d| i64::from(d.1)),
+                filename: &name,
+                alt: &alt,
+                storage: state.media.name(),
+                storage_key: &key,
+                created_by: user.id,
+            },
+        )
         .await?;
     if created {
-        let tx = state.store.begin().await?;
         let entry = NewAudit {
             workspace_id: Some(m.workspace.id),
             actor: &Actor::user(user.id, &user.email),
@@ -98,8 +105,9 @@ where
             before: None,
             after: Some(&name),
         };
-        super::record(state, tx, entry).await?;
+        state.store.audit(&mut tx, entry).await?;
     }
+    tx.commit().await.map_err(relais_store::StoreError::from)?;
     Ok(row)
 }
 
@@ -146,8 +154,11 @@ pub async fn set_alt(
 ) -> Result<(), AppError> {
     require(m, Permission::CreatePost)?;
     let alt = clean_alt(alt)?;
-    state.store.set_media_alt(m.workspace.id, id, &alt).await?;
-    let tx = state.store.begin().await?;
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .set_media_alt(&mut tx, m.workspace.id, id, &alt)
+        .await?;
     let entry = NewAudit {
         workspace_id: Some(m.workspace.id),
         actor: &Actor::user(user.id, &user.email),
@@ -168,16 +179,13 @@ pub async fn delete(
 ) -> Result<(), AppError> {
     // Editors and above: a contributor's upload may be in someone else's draft.
     require(m, Permission::Publish)?;
-    let gone = match state.store.delete_media(m.workspace.id, id).await {
+    let mut tx = state.store.begin().await?;
+    let gone = match state.store.delete_media(&mut tx, m.workspace.id, id).await {
         Err(relais_store::StoreError::Conflict(_)) => {
             return Err(field("media", Code::MediaInUse).into())
         }
         r => r?,
     };
-    if let Err(e) = state.media.delete(&gone.storage_key).await {
-        tracing::warn!(error = %e, key = gone.storage_key, "media file not removed");
-    }
-    let tx = state.store.begin().await?;
     let entry = NewAudit {
         workspace_id: Some(m.workspace.id),
         actor: &Actor::user(user.id, &user.email),
@@ -186,7 +194,12 @@ pub async fn delete(
         before: Some(&gone.filename),
         after: None,
     };
-    super::record(state, tx, entry).await
+    super::record(state, tx, entry).await?;
+    // The row is gone for good: now the file (a failure leaves an unreferenced file, no harm).
+    if let Err(e) = state.media.delete(&gone.storage_key).await {
+        tracing::warn!(error = %e, key = gone.storage_key, "media file not removed");
+    }
+    Ok(())
 }
 
 /// A file of the workspace for display: (mime, bytes). Another workspace's media is 404.
