@@ -137,7 +137,7 @@ impl Browser {
 }
 
 /// A 96×64 PNG (stripes in the brand's colours), encoded with stored deflate blocks.
-fn png() -> Vec<u8> {
+fn png(seed: u8) -> Vec<u8> {
     fn crc(data: &[u8]) -> u32 {
         let mut c = 0xffff_ffffu32;
         for b in data {
@@ -165,7 +165,7 @@ fn png() -> Vec<u8> {
         raw.push(0); // filter: none
         for x in 0..w {
             let c = match (x / 32 + y / 32) % 3 {
-                0 => [0x37, 0x30, 0xa3],
+                0 => [0x37, 0x30, 0xa3 ^ seed],
                 1 => [0xf5, 0x9e, 0x0b],
                 _ => [0xe5, 0xe7, 0xeb],
             };
@@ -220,7 +220,7 @@ async fn compose_with_preview_thread_and_autosave_in_a_real_browser() {
         .await;
     let bsky = app.channel(ws, "bluesky", "Bluesky", json!({})).await;
     let (_, html) = app.get(&owner, &format!("/w/{ws}/media")).await;
-    let part = reqwest::multipart::Part::bytes(png()).file_name("logo.png");
+    let part = reqwest::multipart::Part::bytes(png(0)).file_name("logo.png");
     let form = reqwest::multipart::Form::new()
         .text("alt", "")
         .part("file", part);
@@ -275,6 +275,30 @@ async fn compose_with_preview_thread_and_autosave_in_a_real_browser() {
     )
     .await;
     b.screenshot("compose-preview").await;
+
+    // Upload from the composer's picker (multipart through htmx, CSRF in the header): the new
+    // file appears ticked beside the one already ticked.
+    let file = std::env::temp_dir().join(format!("relais-{}.png", relais_store::random_token(6)));
+    std::fs::write(&file, png(0x40)).unwrap();
+    b.keys("#picker-media input[type=file]", file.to_str().unwrap())
+        .await;
+    let t0 = Instant::now();
+    while app.state.store.list_media(ws).await.unwrap().len() < 2 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the upload never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let newest = app.state.store.list_media(ws).await.unwrap()[0].id;
+    b.find(&format!("#picker-media input[value='{newest}']:checked"))
+        .await;
+    b.find(&format!("#picker-media input[value='{media}']:checked"))
+        .await;
+    let _ = std::fs::remove_file(&file);
+    b.go(&app.at(&format!("/w/{ws}/media"))).await;
+    b.wait_for("Media library").await;
+    b.screenshot("media-library").await;
     // The autosave wrote a draft with both channels, the image and the thread part (the last
     // keystrokes may still be on their way: the autosave waits 2 s after typing stops).
     let t0 = Instant::now();

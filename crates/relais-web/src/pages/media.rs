@@ -59,15 +59,18 @@ async fn receive(
         AppError::from(crate::service::field("file", Code::BadRequest)).with_detail(e.body_text())
     };
     let mut alt = String::new();
+    let mut stored = None;
     while let Some(field) = mp.next_field().await.map_err(bad)? {
         match field.name() {
             Some("alt") => alt = field.text().await.map_err(bad)?,
-            Some("file") => {
+            Some("file") if stored.is_none() => {
                 let name = field.file_name().unwrap_or_default().to_string();
-                let stream = Box::pin(field);
-                return svc::upload(state, &mb.viewer.user, &mb.m, &name, &alt, stream).await;
+                let r = svc::upload(state, &mb.viewer.user, &mb.m, &name, &alt, Box::pin(field));
+                let failed = r.await.map(|m| stored = Some(m));
+                // The rest of a refused body is not read.
+                failed?;
             }
-            // The picker's ticked boxes (sent before the file): kept ticked.
+            // The picker's ticked boxes (before or after the file): kept ticked.
             Some(n) if valid_picker_name(n) => {
                 if let Ok(id) = field.text().await.map_err(bad)?.parse() {
                     kept.push(id);
@@ -76,7 +79,7 @@ async fn receive(
             _ => {}
         }
     }
-    Err(crate::service::field("file", Code::Required).into())
+    stored.ok_or_else(|| crate::service::field("file", Code::Required).into())
 }
 
 pub async fn upload(
