@@ -391,7 +391,7 @@ async fn composer_media_rules_threads_and_previews() {
     assert_eq!(r.status(), 200);
     let frag = r.text().await.unwrap();
     assert!(
-        frag.contains("(part 2)") && frag.contains("(First comment)"),
+        frag.contains("(part 2)") && frag.contains("(First comment)") && frag.contains("44 / 500"),
         "{frag}"
     );
     assert!(

@@ -77,6 +77,21 @@ pub fn count(ch: &Channel, text: &str) -> Counter {
     }
 }
 
+/// The first post of a variant: its text, plus the content warning on Mastodon (which counts
+/// it towards the limit).
+pub fn count_post(ch: &Channel, d: &Draft) -> Counter {
+    let mut n = count(ch, d.text_for(ch.id));
+    if ch.network == "mastodon" {
+        let cw = d
+            .spoilers
+            .get(&ch.id)
+            .map_or(0, |s| s.trim().chars().count());
+        n.used += cw;
+        n.over = n.max.is_some_and(|m| n.used > m);
+    }
+    n
+}
+
 /// What the composer form sends.
 #[derive(Debug, Default, Clone)]
 pub struct Draft {
@@ -172,7 +187,7 @@ pub async fn counters(
     let all = state.store.channels(m.workspace.id).await?;
     let mut out = Vec::new();
     for c in all.iter().filter(|c| d.channels.contains(&c.id)) {
-        out.push(count(c, d.text_for(c.id)));
+        out.push(count_post(c, d));
         for (i, p) in d.parts_for(c.id).iter().enumerate() {
             out.push(Counter {
                 part: (i + 2).to_string(),
@@ -264,7 +279,7 @@ pub async fn prepare(
                 .ok_or_else(|| AppError::from(field("channels", Code::InvalidValue)))
         })
         .collect::<Result<_, _>>()?;
-    if channels.iter().any(|c| count(c, d.text_for(c.id)).over) {
+    if channels.iter().any(|c| count_post(c, d).over) {
         return Err(field("body", Code::TooLong).into());
     }
     let files = super::drafts::check_extras(state, m, d, &channels).await?;
