@@ -63,6 +63,13 @@ codes! {
     InvalidDays => "invalid_days",
     InvalidUrl => "invalid_url",
     UrlRefused => "url_refused",
+    MediaType => "media_type",
+    MediaTooLarge => "media_too_large",
+    TooManyMedia => "too_many_media",
+    MediaDimensions => "media_dimensions",
+    MediaInUse => "media_in_use",
+    NoReplies => "no_replies",
+    EditedElsewhere => "edited_elsewhere",
     Internal => "internal",
 }
 

@@ -6,10 +6,12 @@ pub mod cron;
 pub mod error;
 pub mod ical;
 pub mod lang;
+pub mod media;
 pub mod publish;
 pub mod role;
 pub mod slots;
 pub mod tags;
+pub mod thread;
 pub mod validate;
 
 pub use error::{Code, FieldError};

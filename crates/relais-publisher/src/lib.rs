@@ -20,6 +20,7 @@ mod reconcile_job;
 pub mod schedule;
 pub mod sink;
 mod sweep;
+mod thread;
 
 pub use channels::{ChannelError, ChannelService};
 pub use credentials::{connector_for, ChannelCredentials, CREDENTIALS_PURPOSE};

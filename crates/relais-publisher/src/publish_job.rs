@@ -17,7 +17,6 @@ use relais_publish::PublishError;
 use crate::channels::ChannelError;
 use crate::handlers::retry;
 use crate::outcome::{decide, Next};
-use crate::publisher::request;
 use crate::schedule::{enqueue_publish, enqueue_reconcile};
 use crate::Publisher;
 
@@ -78,7 +77,7 @@ pub(crate) async fn run(
         Some(next) => next,
         None => match p.connector(store, &ch).await {
             Ok(c) => {
-                let res = c.publish(&request(&t)).await;
+                let res = crate::thread::send(p, store, &t, &*c).await;
                 decide(res, t.attempts, t.last_error_code.as_deref(), now(), &p.cfg)
             }
             // Nothing was sent: a database hiccup is retried like a network one.

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use relais_net::Net;
 use relais_publish::{Connector, PublishRequest, Variant};
+use relais_store::blobs::SharedStorage;
 use relais_store::channels::Channel;
 use relais_store::posts::Target;
 use relais_store::secrets::Keyring;
@@ -64,15 +65,28 @@ pub struct Publisher {
     pub(crate) ring: Keyring,
     pub(crate) net: Net,
     pub(crate) cfg: PublisherConfig,
+    /// Where attached media are read from (none: a post with media fails with a clear reason).
+    pub(crate) media: Option<SharedStorage>,
     connectors: Mutex<Cache>,
 }
 
 impl Publisher {
     pub fn new(ring: Keyring, net: Net, cfg: PublisherConfig) -> Arc<Publisher> {
+        Self::with_media(ring, net, cfg, None)
+    }
+
+    /// A publisher that sends the media attached to posts, read from `media`.
+    pub fn with_media(
+        ring: Keyring,
+        net: Net,
+        cfg: PublisherConfig,
+        media: Option<SharedStorage>,
+    ) -> Arc<Publisher> {
         Arc::new(Publisher {
             ring,
             net,
             cfg,
+            media,
             connectors: Mutex::new(HashMap::new()),
         })
     }

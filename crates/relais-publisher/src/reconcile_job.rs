@@ -9,8 +9,8 @@ use relais_store::{now, Store, StoreError};
 
 use crate::credentials::resend_is_safe;
 use crate::handlers::retry;
-use crate::publisher::request;
 use crate::schedule::enqueue_publish;
+use crate::thread::ReadBack;
 use crate::Publisher;
 
 pub(crate) async fn run(
@@ -41,43 +41,33 @@ pub(crate) async fn run(
             return Ok(());
         }
     };
-    match conn.reconcile(&request(&t)).await {
-        Ok(Some(out)) => {
+    let found = crate::thread::reconcile(store, &t, &*conn).await;
+    match found {
+        Ok(ReadBack::Done(out)) => {
             store
                 .mark_published(id, &out.remote_id, out.url.as_deref())
                 .await
                 .map_err(retry)?;
             tracing::info!(target_id = id, remote_id = %out.remote_id, "reconciled: the post was out");
         }
-        Ok(None)
+        // The item in flight is out; the rest of the thread still has to go: back to the
+        // schedule, which resumes after the last item recorded.
+        Ok(ReadBack::Resume) => {
+            requeue(store, id).await.map_err(retry)?;
+            tracing::info!(target_id = id, "reconciled: thread part was out; resuming");
+        }
+        Ok(ReadBack::Missing)
             if t.attempts < p.cfg.max_attempts
                 && resend_is_safe(&ch.network, now() - t.updated_at) =>
         {
             // Not there, and the network drops a second request with the same key: send again.
-            let mut tx = store.begin().await.map_err(retry)?;
-            let at = now();
-            if let Some(t2) = store
-                .move_target(
-                    &mut tx,
-                    id,
-                    TargetState::Unconfirmed,
-                    TargetState::Scheduled,
-                    Some(at),
-                )
-                .await
-                .map_err(retry)?
-            {
-                enqueue_publish(store, &mut tx, id, t2.version, at)
-                    .await
-                    .map_err(retry)?;
-            }
-            tx.commit().await.map_err(|e| retry(e.into()))?;
+            requeue(store, id).await.map_err(retry)?;
             tracing::info!(
                 target_id = id,
                 "reconciled: not out; sending again with the same key"
             );
         }
-        Ok(None) => {
+        Ok(ReadBack::Missing) => {
             let msg = if t.attempts >= p.cfg.max_attempts {
                 format!("the post was not found on the channel after {} attempts: check the channel, then publish again", t.attempts)
             } else {
@@ -107,5 +97,25 @@ pub(crate) async fn run(
             return Err(JobError::Retry(e.to_string()));
         }
     }
+    Ok(())
+}
+
+/// unconfirmed → scheduled now, with its publish job, in one transaction.
+async fn requeue(store: &Store, id: i64) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    let at = now();
+    if let Some(t2) = store
+        .move_target(
+            &mut tx,
+            id,
+            TargetState::Unconfirmed,
+            TargetState::Scheduled,
+            Some(at),
+        )
+        .await?
+    {
+        enqueue_publish(store, &mut tx, id, t2.version, at).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }

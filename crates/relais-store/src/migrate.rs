@@ -35,6 +35,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_notifications"),
     migration!(9, "0009_mentions_alerts"),
     migration!(10, "0010_calendar_approvals"),
+    migration!(11, "0011_media_threads"),
     migration!(13, "0013_blog"),
 ];
 

@@ -63,3 +63,16 @@
     });
   });
 })();
+// Some fragments answer an error with a message to show in place (an autosave conflict, a
+// refused upload): let htmx swap those instead of dropping them.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var s = e.detail.xhr.status;
+    var t = e.detail.target;
+    if ((s === 409 || s === 413 || s === 422) && t && t.hasAttribute("data-swap-errors")) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+  });
+})();

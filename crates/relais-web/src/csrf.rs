@@ -45,6 +45,13 @@ fn origin_ok(req: &Request) -> bool {
     origin.split_once("://").map(|(_, h)| h) == Some(host)
 }
 
+fn is_multipart(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
 pub async fn verify(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let existing = cookie(req.headers(), CSRF_COOKIE).filter(|v| v.len() >= 20);
     let token = existing
@@ -66,6 +73,17 @@ pub async fn verify(State(state): State<AppState>, mut req: Request, next: Next)
             .map(str::to_string);
         let sent = match header_token {
             Some(t) => t,
+            // A file upload's body is streamed to disk, never buffered here: its form carries
+            // the token in the query (`?_csrf=`), still checked against the cookie.
+            None if is_multipart(&req) => req
+                .uri()
+                .query()
+                .and_then(|q| {
+                    url::form_urlencoded::parse(q.as_bytes())
+                        .find(|(k, _)| k == "_csrf")
+                        .map(|(_, v)| v.into_owned())
+                })
+                .unwrap_or_default(),
             None => {
                 let is_form = req
                     .headers()

@@ -69,14 +69,17 @@ impl AppError {
 impl From<FieldError> for AppError {
     fn from(e: FieldError) -> Self {
         let status = match e.code {
-            Code::DuplicateEmail | Code::AlreadyMember | Code::LastOwner | Code::Conflict => {
-                StatusCode::CONFLICT
-            }
+            Code::DuplicateEmail
+            | Code::AlreadyMember
+            | Code::LastOwner
+            | Code::Conflict
+            | Code::EditedElsewhere
+            | Code::MediaInUse
+            | Code::Frozen => StatusCode::CONFLICT,
             Code::InvitationExpired
             | Code::InvitationUsed
             | Code::TokenExpired
             | Code::LinkUsed => StatusCode::GONE,
-            Code::Frozen => StatusCode::CONFLICT,
             Code::WrongPassword | Code::TotpInvalid => StatusCode::UNAUTHORIZED,
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Code::Forbidden => StatusCode::FORBIDDEN,

@@ -14,6 +14,7 @@ pub mod ops;
 pub mod pages;
 pub mod service;
 pub mod view;
+pub mod view_compose;
 
 use std::sync::Arc;
 
@@ -33,6 +34,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Maximum failed logins per email or client address within 15 minutes.
     pub login_max_failures: i64,
+    /// Largest media upload, in bytes.
+    pub media_max_bytes: u64,
 }
 
 #[derive(Clone)]
@@ -46,6 +49,8 @@ pub struct AppState {
     pub worker_wake: Option<Arc<Notify>>,
     /// The HTTP client for every URL the server fetches (SSRF-guarded).
     pub net: relais_net::Net,
+    /// Where the media library's files are kept.
+    pub media: relais_store::blobs::SharedStorage,
 }
 
 impl AppState {

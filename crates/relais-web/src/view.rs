@@ -332,9 +332,36 @@ pub struct ComposePage {
     pub counters_html: String,
     pub can_publish: bool,
     pub can_override: bool,
+    /// Media pickers by field name (`media`, `media_<channel>`), rendered.
+    pub pickers: std::collections::HashMap<String, String>,
+    /// The author's other drafts: (post id, first words, when).
+    pub drafts: Vec<(i64, String, String)>,
 }
 
 impl ComposePage {
+    pub fn picker(&self, name: &str) -> &str {
+        self.pickers
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+    pub fn parts(&self, id: impl std::borrow::Borrow<i64>) -> &[String] {
+        self.draft
+            .threads
+            .get(id.borrow())
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+    pub fn opt<'a>(
+        &'a self,
+        m: &'a std::collections::HashMap<i64, String>,
+        id: impl std::borrow::Borrow<i64>,
+    ) -> &'a str {
+        m.get(id.borrow()).map(String::as_str).unwrap_or_default()
+    }
+    pub fn replies(&self, network: &str) -> relais_domain::thread::Replies {
+        relais_domain::thread::replies(network)
+    }
     pub fn chosen(&self, id: impl std::borrow::Borrow<i64>) -> bool {
         self.draft.channels.contains(id.borrow())
     }
@@ -350,6 +377,8 @@ pub struct CountersFragment {
     pub counters: Vec<crate::service::compose::Counter>,
     pub findings: Vec<FindingRow>,
     pub no_dictionary: Vec<String>,
+    /// The preview cards (rendered), refreshed with the counters.
+    pub preview_html: String,
 }
 
 /// A check finding as the composer lists it: the words concerned and what to do.

@@ -89,7 +89,17 @@ impl Application {
             public_url,
             secure_cookies: s.secure_cookies(),
             login_max_failures: s.security.login_max_failures,
+            media_max_bytes: s.media.max_upload_mb * 1_000_000,
         };
+        let media_dir = s.media_dir();
+        let media: relais_store::blobs::SharedStorage = Arc::new(
+            relais_store::blobs::LocalStorage::open(&media_dir).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot use the media folder {}: {e} (set media.dir to a writable folder)",
+                    media_dir.display()
+                )
+            })?,
+        );
         let mut state = AppState {
             store: store.clone(),
             keyring,
@@ -98,6 +108,7 @@ impl Application {
             metrics: Arc::new(relais_web::ops::Metrics::new()),
             worker_wake: None,
             net: net.clone(),
+            media: media.clone(),
         };
         let worker = if roles.worker {
             let mut registry = Registry::new();
@@ -111,10 +122,11 @@ impl Application {
             relais_listener::Listener::new(store.clone(), net.clone())
                 .register(&mut registry)
                 .await?;
-            let publisher = relais_publisher::Publisher::new(
+            let publisher = relais_publisher::Publisher::with_media(
                 (*state.keyring).clone(),
                 net.clone(),
                 Default::default(),
+                Some(media.clone()),
             );
             relais_publisher::register(&mut registry, publisher);
             relais_publisher::install_sweeper(&store).await?;

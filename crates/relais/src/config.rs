@@ -22,6 +22,25 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub smtp: Option<SmtpSettings>,
     pub database: DatabaseSettings,
+    pub media: MediaSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaSettings {
+    /// Folder of the media library; empty means `<data_dir>/media`.
+    pub dir: String,
+    /// Largest upload, in megabytes (10⁶ bytes).
+    pub max_upload_mb: u64,
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        MediaSettings {
+            dir: String::new(),
+            max_upload_mb: 50,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -72,6 +91,7 @@ impl Default for Settings {
             security: SecuritySettings::default(),
             smtp: None,
             database: DatabaseSettings::default(),
+            media: MediaSettings::default(),
         }
     }
 }
@@ -289,6 +309,11 @@ impl Settings {
                 "security.secure_cookies: use auto, true or false".into(),
             ));
         }
+        if self.media.max_upload_mb == 0 {
+            return Err(ConfigError::Invalid(
+                "media.max_upload_mb must be at least 1".into(),
+            ));
+        }
         if self.worker.concurrency == 0 {
             return Err(ConfigError::Invalid(
                 "worker.concurrency must be at least 1".into(),
@@ -302,6 +327,14 @@ impl Settings {
             "true" => true,
             "false" => false,
             _ => self.public_url.starts_with("https://"),
+        }
+    }
+
+    pub fn media_dir(&self) -> PathBuf {
+        if self.media.dir.is_empty() {
+            self.data_dir.join("media")
+        } else {
+            PathBuf::from(&self.media.dir)
         }
     }
 

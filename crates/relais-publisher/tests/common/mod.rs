@@ -29,6 +29,9 @@ pub struct Env {
     pub publisher: Arc<Publisher>,
     pub workspace_id: i64,
     pub user_id: i64,
+    /// The media library's files (a temporary folder).
+    pub media: relais_store::blobs::SharedStorage,
+    pub _media_dir: relais_store::testing::TempDir,
 }
 
 /// Short delays so retries and reconciles happen within a test.
@@ -78,9 +81,14 @@ pub async fn env_with(cfg: PublisherConfig, timeout: Duration) -> Env {
         .await
         .unwrap();
     tx.commit().await.unwrap();
+    let media_dir = relais_store::testing::TempDir::new();
+    let media: relais_store::blobs::SharedStorage =
+        Arc::new(relais_store::blobs::LocalStorage::open(media_dir.0.join("media")).unwrap());
     Env {
         svc: ChannelService::new(store.clone(), ring.clone(), net.clone()),
-        publisher: Publisher::new(ring.clone(), net.clone(), cfg),
+        publisher: Publisher::with_media(ring.clone(), net.clone(), cfg, Some(media.clone())),
+        media,
+        _media_dir: media_dir,
         db,
         store,
         ring,
@@ -150,6 +158,70 @@ impl Env {
             .unwrap();
         tx.commit().await.unwrap();
         t
+    }
+
+    /// Adds a file to the library and attaches it to part `position` of a draft target.
+    pub async fn attach(&self, t: &Target, position: i64, data: &[u8], alt: &str) -> i64 {
+        use relais_store::blobs::{key_for, Spool};
+        let mut sp = Spool::create(self.media.spool_dir(), 10_000_000)
+            .await
+            .unwrap();
+        sp.write(data).await.unwrap();
+        let done = sp.finish().await.unwrap();
+        let kind = relais_domain::media::sniff(&done.head).expect("a known type");
+        let dims = relais_domain::media::dimensions(kind, &done.head);
+        let key = key_for(self.workspace_id, &done.sha256);
+        self.media.commit(&done.path, &key).await.unwrap();
+        let mut tx = self.store.begin().await.unwrap();
+        let (m, _) = self
+            .store
+            .insert_media(
+                &mut tx,
+                relais_store::media::NewMedia {
+                    workspace_id: self.workspace_id,
+                    sha256: &done.sha256,
+                    mime: kind.mime(),
+                    bytes: done.len as i64,
+                    width: dims.map(|d| d.0.into()),
+                    height: dims.map(|d| d.1.into()),
+                    filename: &format!("image.{}", kind.extension()),
+                    alt,
+                    storage: self.media.name(),
+                    storage_key: &key,
+                    created_by: self.user_id,
+                },
+            )
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut ids: Vec<i64> = self
+            .store
+            .target_media(t.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|(p, _)| *p == position)
+            .map(|(_, m)| m.id)
+            .collect();
+        ids.push(m.id);
+        let mut tx = self.store.begin().await.unwrap();
+        self.store
+            .set_target_media(&mut tx, t.id, position, &ids)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        m.id
+    }
+
+    /// Gives a draft target follow-ups: thread parts, then an optional first comment.
+    pub async fn thread(&self, t: &Target, parts: &[&str], comment: Option<&str>) {
+        let mut all: Vec<(&str, &str)> = parts.iter().map(|p| ("thread", *p)).collect();
+        if let Some(c) = comment {
+            all.push(("comment", c));
+        }
+        let mut tx = self.store.begin().await.unwrap();
+        self.store.set_parts(&mut tx, t.id, &all).await.unwrap();
+        tx.commit().await.unwrap();
     }
 
     pub fn registry(&self) -> Registry {
@@ -241,4 +313,15 @@ pub async fn serve(app: axum::Router) -> String {
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
     format!("http://{addr}")
+}
+
+/// A 1×1 PNG.
+pub fn tiny_png() -> Vec<u8> {
+    vec![
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f,
+        0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8,
+        0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00,
+        0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ]
 }

@@ -380,6 +380,15 @@ pub struct PostBody {
     channels: Option<Vec<i64>>,
     #[serde(default)]
     variants: std::collections::HashMap<i64, String>,
+    /// Media library ids for every channel.
+    #[serde(default)]
+    media: Vec<i64>,
+    /// Channel id → the thread parts after the first post.
+    #[serde(default)]
+    threads: std::collections::HashMap<i64, Vec<String>>,
+    /// Channel id → the first comment.
+    #[serde(default)]
+    comments: std::collections::HashMap<i64, String>,
     date: Option<String>,
     time: Option<String>,
     /// draft | schedule | now
@@ -401,6 +410,10 @@ pub async fn create_post(
         time: b.time.unwrap_or_default(),
         action: b.action.unwrap_or_else(|| "draft".into()),
         override_reason: b.override_reason.unwrap_or_default(),
+        media: b.media,
+        threads: b.threads,
+        comments: b.comments,
+        ..Default::default()
     };
     let id = crate::service::compose::save(&state, &m.user, &m.m, &d).await?;
     let targets = state.store.targets_of_post(id).await?;

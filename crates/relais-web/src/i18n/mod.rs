@@ -111,6 +111,21 @@ impl Tr {
         }
     }
 
+    /// A time of day in the given zone: « 14 h 32 » / "2:32 PM".
+    pub fn time(&self, ms: impl std::borrow::Borrow<i64>, tz: &str) -> String {
+        let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+        let Some(d) = tz.timestamp_millis_opt(*ms.borrow()).single() else {
+            return String::new();
+        };
+        match self.0 {
+            Lang::Fr => format!("{:02}\u{a0}h\u{a0}{:02}", d.hour(), d.minute()),
+            Lang::En => {
+                let (pm, h) = d.hour12();
+                format!("{h}:{:02} {}", d.minute(), if pm { "PM" } else { "AM" })
+            }
+        }
+    }
+
     /// A date and time in the given zone, as each language writes it:
     /// « lun. 24 nov. 2026, 09 h 30 » / "Mon, Nov 24, 2026, 9:30 AM".
     pub fn datetime(&self, ms: impl std::borrow::Borrow<i64>, tz: &str) -> String {

@@ -1,6 +1,6 @@
 //! The composer and the publications list.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Form};
 use relais_domain::Permission;
@@ -13,9 +13,12 @@ use crate::service::compose::{self, Draft};
 use crate::view::{
     CharterPage, ComposePage, CountersFragment, Errs, FindingRow, PostRow, PostsPage,
 };
+use crate::view_compose::{AutosaveFragment, Picker, PreviewFragment};
 use crate::{AppError, AppState};
 
-/// Reads the composer form: repeated `channel`, `variant_<id>` fields.
+/// Reads the composer form: repeated `channel`, `media`; per channel `variant_<id>`,
+/// `media_<id>`, `thread_<id>` (repeated, in order), `comment_<id>`, `spoiler_<id>`,
+/// `title_<id>`; the edited draft's `post_id` and `version`.
 fn draft_of(fields: Vec<(String, String)>) -> Draft {
     let mut d = Draft::default();
     for (k, v) in fields {
@@ -26,11 +29,43 @@ fn draft_of(fields: Vec<(String, String)>) -> Draft {
             "time" => d.time = v,
             "action" => d.action = v,
             "override_reason" => d.override_reason = v,
+            "post_id" => d.post_id = v.parse().ok(),
+            "version" => d.version = v.parse().ok(),
+            "tab" => {
+                d.tab = v
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .take(40)
+                    .collect()
+            }
+            "media" => d.media.extend(v.parse::<i64>().ok()),
             _ => {
-                if let Some(id) = k.strip_prefix("variant_").and_then(|i| i.parse().ok()) {
-                    if !v.trim().is_empty() {
+                let Some((name, id)) = k
+                    .split_once('_')
+                    .and_then(|(n, i)| Some((n, i.parse::<i64>().ok()?)))
+                else {
+                    continue;
+                };
+                match name {
+                    "variant" if !v.trim().is_empty() => {
                         d.variants.insert(id, v);
                     }
+                    "media" => d
+                        .variant_media
+                        .entry(id)
+                        .or_default()
+                        .extend(v.parse::<i64>().ok()),
+                    "thread" => d.threads.entry(id).or_default().push(v),
+                    "comment" => {
+                        d.comments.insert(id, v);
+                    }
+                    "spoiler" => {
+                        d.spoilers.insert(id, v);
+                    }
+                    "title" => {
+                        d.titles.insert(id, v);
+                    }
+                    _ => {}
                 }
             }
         }
@@ -42,13 +77,50 @@ async fn page(
     state: &AppState,
     mb: &Member,
     csrf: &CsrfToken,
-    draft: Draft,
+    mut draft: Draft,
     errs: Errs,
 ) -> Result<Response, AppError> {
+    if draft.tab.is_empty() {
+        draft.tab = relais_store::random_token(12).replace(['-', '_'], "x");
+    }
     let t = mb.viewer.t;
     let b = base(state, &mb.viewer, csrf, t.t("compose.title"), Some(&mb.m)).await?;
     let channels = state.store.channels(mb.id()).await?;
     let counters_html = fragment(state, mb, &draft).await?;
+    let library = state.store.list_media(mb.id()).await?;
+    let mut pickers = std::collections::HashMap::new();
+    let mut render = |name: String, chosen: Vec<i64>| -> Result<(), AppError> {
+        let p = Picker {
+            t,
+            ws: mb.id(),
+            name: name.clone(),
+            items: library.clone(),
+            chosen,
+            error: None,
+        };
+        pickers.insert(name, askama::Template::render(&p)?);
+        Ok(())
+    };
+    render("media".into(), draft.media.clone())?;
+    for c in &channels {
+        let own = draft.variant_media.get(&c.id).cloned().unwrap_or_default();
+        render(format!("media_{}", c.id), own)?;
+    }
+    let drafts = state
+        .store
+        .draft_posts(mb.id(), mb.viewer.user.id, 8)
+        .await?
+        .into_iter()
+        .filter(|p| Some(p.id) != draft.post_id)
+        .map(|p| {
+            let title: String = p.body.chars().take(60).collect();
+            (
+                p.id,
+                title,
+                t.datetime(p.updated_at, &mb.m.workspace.time_zone),
+            )
+        })
+        .collect();
     html(ComposePage {
         b,
         errs,
@@ -59,19 +131,33 @@ async fn page(
         counters_html,
         can_publish: mb.m.role.allows(Permission::Publish),
         can_override: mb.m.role.allows(Permission::ManageCharter),
+        pickers,
+        drafts,
     })
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct ComposeQuery {
+    /// A draft post to go on editing.
+    #[serde(default)]
+    post: Option<i64>,
 }
 
 pub async fn form(
     State(state): State<AppState>,
     mb: Member,
     Extension(csrf): Extension<CsrfToken>,
+    Query(q): Query<ComposeQuery>,
 ) -> Result<Response, AppError> {
     mb.require(Permission::CreatePost)?;
-    page(&state, &mb, &csrf, Draft::default(), Errs::none()).await
+    let draft = match q.post {
+        Some(id) => crate::service::drafts::load(&state, &mb.m, id).await?,
+        None => Draft::default(),
+    };
+    page(&state, &mb, &csrf, draft, Errs::none()).await
 }
 
-/// Counters and check findings of the main text, refreshed as the user types.
+/// Counters, check findings of the main text and the preview cards, refreshed as the user types.
 async fn fragment(state: &AppState, mb: &Member, d: &Draft) -> Result<String, AppError> {
     let t = mb.viewer.t;
     let counters = compose::counters(state, &mb.m, d).await?;
@@ -84,11 +170,36 @@ async fn fragment(state: &AppState, mb: &Member, d: &Draft) -> Result<String, Ap
             report.languages_without_dictionary.clone(),
         )
     };
+    let channels = state.store.channels(mb.id()).await?;
+    let library: std::collections::HashMap<i64, relais_store::media::Media> = state
+        .store
+        .list_media(mb.id())
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let cards = crate::service::preview::cards(mb.id(), d, &channels, &library);
+    let mut alt_missing: Vec<String> = Vec::new();
+    for c in channels.iter().filter(|c| d.channels.contains(&c.id)) {
+        for id in d.media_for(c.id) {
+            if let Some(m) = library.get(id).filter(|m| m.alt.trim().is_empty()) {
+                if !alt_missing.contains(&m.filename) {
+                    alt_missing.push(m.filename.clone());
+                }
+            }
+        }
+    }
+    let preview_html = askama::Template::render(&PreviewFragment {
+        t,
+        cards,
+        alt_missing,
+    })?;
     Ok(askama::Template::render(&CountersFragment {
         t,
         counters,
         findings,
         no_dictionary,
+        preview_html,
     })?)
 }
 
@@ -101,6 +212,61 @@ pub async fn counters(
     Ok(IntoResponse::into_response(Html(
         fragment(&state, &mb, &d).await?,
     )))
+}
+
+/// Saves the composer as a draft every few seconds (htmx); a stale version answers 409 with
+/// who saved it meanwhile, and nothing is overwritten.
+pub async fn autosave(
+    State(state): State<AppState>,
+    mb: Member,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let d = draft_of(fields);
+    let t = mb.viewer.t;
+    let r = crate::service::drafts::autosave(&state, &mb.viewer.user, &mb.m, &d).await;
+    let (frag, status) = match r {
+        Ok(Some(s)) => (
+            AutosaveFragment {
+                t,
+                post_id: s.post_id,
+                version: s.version,
+                at: t.time(s.at, &mb.m.workspace.time_zone),
+                error: None,
+            },
+            axum::http::StatusCode::OK,
+        ),
+        Ok(None) => return Ok(axum::http::StatusCode::NO_CONTENT.into_response()),
+        Err(e) if e.field.is_some() => (
+            AutosaveFragment {
+                t,
+                post_id: 0,
+                version: 0,
+                at: String::new(),
+                error: Some(e.message(t)),
+            },
+            e.status,
+        ),
+        Err(e) => return Err(e),
+    };
+    let mut res = Html(askama::Template::render(&frag)?).into_response();
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+/// One more empty thread part for a channel ("+ add to thread").
+pub async fn part(mb: Member, Query(q): Query<PartQuery>) -> Result<Response, AppError> {
+    mb.require(Permission::CreatePost)?;
+    let frag = crate::view_compose::PartFragment {
+        t: mb.viewer.t,
+        channel: q.channel,
+        text: String::new(),
+    };
+    Ok(Html(askama::Template::render(&frag)?).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct PartQuery {
+    channel: i64,
 }
 
 pub async fn submit(

@@ -10,6 +10,7 @@ mod compose;
 mod ical;
 mod listening;
 mod me;
+mod media;
 mod review;
 mod workspace;
 
@@ -51,6 +52,18 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/compose", get(compose::form).post(compose::submit))
         .route("/w/{ws}/compose/counters", post(compose::counters))
         .route("/w/{ws}/compose/links", post(compose::links))
+        .route("/w/{ws}/compose/autosave", post(compose::autosave))
+        .route("/w/{ws}/compose/part", get(compose::part))
+        .route(
+            "/w/{ws}/media",
+            get(media::index)
+                .post(media::upload)
+                // Uploads stream to disk with their own cap (media.max_upload_mb).
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/w/{ws}/media/{id}/file", get(media::file))
+        .route("/w/{ws}/media/{id}/alt", post(media::set_alt))
+        .route("/w/{ws}/media/{id}/delete", post(media::delete))
         .route("/w/{ws}/posts", get(compose::list))
         .route(
             "/w/{ws}/channels",

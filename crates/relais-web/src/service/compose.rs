@@ -9,7 +9,6 @@ use relais_domain::{Code, Permission};
 use relais_publish::limits::{self, Network};
 use relais_store::audit::{Actor, NewAudit};
 use relais_store::channels::Channel;
-use relais_store::posts::NewTarget;
 use relais_store::users::User;
 use relais_store::workspaces::Membership;
 
@@ -41,6 +40,8 @@ pub fn network(name: &str) -> Option<Network> {
 pub struct Counter {
     pub channel_id: i64,
     pub channel: String,
+    /// Empty for the post itself; "2", "3"… for thread parts; "comment" for the first comment.
+    pub part: String,
     pub network: String,
     pub used: usize,
     pub max: Option<usize>,
@@ -67,12 +68,28 @@ pub fn count(ch: &Channel, text: &str) -> Counter {
     Counter {
         channel_id: ch.id,
         channel: ch.name.clone(),
+        part: String::new(),
         network: ch.network.clone(),
         used,
         max,
         unit,
         over: max.is_some_and(|m| used > m),
     }
+}
+
+/// The first post of a variant: its text, plus the content warning on Mastodon (which counts
+/// it towards the limit).
+pub fn count_post(ch: &Channel, d: &Draft) -> Counter {
+    let mut n = count(ch, d.text_for(ch.id));
+    if ch.network == "mastodon" {
+        let cw = d
+            .spoilers
+            .get(&ch.id)
+            .map_or(0, |s| s.trim().chars().count());
+        n.used += cw;
+        n.over = n.max.is_some_and(|m| n.used > m);
+    }
+    n
 }
 
 /// What the composer form sends.
@@ -89,9 +106,69 @@ pub struct Draft {
     pub action: String,
     /// Why a blocking finding may be ignored (owners and managers only); lands in the audit log.
     pub override_reason: String,
+    /// The draft post being edited, and the version it was read at (autosave conflicts).
+    pub post_id: Option<i64>,
+    pub version: Option<i64>,
+    /// A random name of the composer page (see `Store::update_post`).
+    pub tab: String,
+    /// Media of the main message (every variant without its own).
+    pub media: Vec<i64>,
+    /// Per-channel media; present = replaces the main media for that channel.
+    pub variant_media: HashMap<i64, Vec<i64>>,
+    /// Per-channel follow-up parts of a thread ("+ add to thread"), in order.
+    pub threads: HashMap<i64, Vec<String>>,
+    /// Per-channel first comment.
+    pub comments: HashMap<i64, String>,
+    /// Content warning (Mastodon) and title (WordPress) per channel.
+    pub spoilers: HashMap<i64, String>,
+    pub titles: HashMap<i64, String>,
 }
 
 impl Draft {
+    pub fn media_for(&self, channel: i64) -> &[i64] {
+        self.variant_media
+            .get(&channel)
+            .filter(|v| !v.is_empty())
+            .unwrap_or(&self.media)
+    }
+
+    /// The thread parts of a channel that have text.
+    pub fn parts_for(&self, channel: i64) -> Vec<&str> {
+        self.threads
+            .get(&channel)
+            .map(|v| {
+                v.iter()
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn comment_for(&self, channel: i64) -> Option<&str> {
+        self.comments
+            .get(&channel)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// What the publisher reads from `targets.options`.
+    pub fn options_for(&self, channel: i64) -> serde_json::Value {
+        let mut o = serde_json::json!({});
+        let get = |m: &HashMap<i64, String>| {
+            m.get(&channel)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        if let Some(s) = get(&self.spoilers) {
+            o["spoiler"] = s.into();
+        }
+        if let Some(t) = get(&self.titles) {
+            o["title"] = t.into();
+        }
+        o
+    }
+
     pub fn text_for(&self, channel: i64) -> &str {
         self.variants
             .get(&channel)
@@ -101,18 +178,30 @@ impl Draft {
     }
 }
 
-/// Counters of the chosen channels.
+/// Counters of the chosen channels: the post, then each thread part and the first comment.
 pub async fn counters(
     state: &AppState,
     m: &Membership,
     d: &Draft,
 ) -> Result<Vec<Counter>, AppError> {
     let all = state.store.channels(m.workspace.id).await?;
-    Ok(all
-        .iter()
-        .filter(|c| d.channels.contains(&c.id))
-        .map(|c| count(c, d.text_for(c.id)))
-        .collect())
+    let mut out = Vec::new();
+    for c in all.iter().filter(|c| d.channels.contains(&c.id)) {
+        out.push(count_post(c, d));
+        for (i, p) in d.parts_for(c.id).iter().enumerate() {
+            out.push(Counter {
+                part: (i + 2).to_string(),
+                ..count(c, p)
+            });
+        }
+        if let Some(x) = d.comment_for(c.id) {
+            out.push(Counter {
+                part: "comment".into(),
+                ..count(c, x)
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// When to publish, checked against the workspace's zone: a past date, a time inside a DST gap
@@ -158,6 +247,10 @@ pub struct Prepared {
     pub review: bool,
     /// Blocking findings overridden with a justification.
     pub overridden: Vec<String>,
+    /// The media attached per channel, checked against its network.
+    pub files: HashMap<i64, Vec<relais_store::media::Media>>,
+    /// An autosave: no audit entry (the final save writes one).
+    pub quiet: bool,
 }
 
 /// Validates a draft against the workspace's channels, the time zone and the checks. Touches
@@ -186,9 +279,10 @@ pub async fn prepare(
                 .ok_or_else(|| AppError::from(field("channels", Code::InvalidValue)))
         })
         .collect::<Result<_, _>>()?;
-    if channels.iter().any(|c| count(c, d.text_for(c.id)).over) {
+    if channels.iter().any(|c| count_post(c, d).over) {
         return Err(field("body", Code::TooLong).into());
     }
+    let files = super::drafts::check_extras(state, m, d, &channels).await?;
     let (at, slot_at) = if d.action == "queue" {
         let slot_at = queue_times(state, m, &channels).await?;
         (slot_at.iter().map(|(_, t)| *t).min(), slot_at)
@@ -234,115 +328,12 @@ pub async fn prepare(
         slot_at,
         review,
         overridden,
+        files,
+        quiet: false,
     })
 }
 
-/// Writes a prepared post in the caller's transaction: the post, a target per channel, the
-/// schedule (with its publish jobs) or the review, and the audit entries.
-pub async fn write(
-    state: &AppState,
-    tx: &mut relais_store::AnyConnection,
-    user: &User,
-    m: &Membership,
-    d: &Draft,
-    p: &Prepared,
-) -> Result<i64, AppError> {
-    let post = state
-        .store
-        .create_post(tx, m.workspace.id, user.id, d.body.trim(), &[])
-        .await?;
-    for c in &p.channels {
-        let nt = NewTarget {
-            channel_id: c.id,
-            body: d.text_for(c.id).trim(),
-            options: &serde_json::json!({}),
-            state: TargetState::Draft,
-            scheduled_at: None,
-        };
-        let t = state.store.add_target(tx, &post, nt).await?;
-        let at = p
-            .slot_at
-            .iter()
-            .find(|(id, _)| *id == c.id)
-            .map(|(_, t)| *t)
-            .or(p.at);
-        match at {
-            Some(_) if p.review => {
-                state
-                    .store
-                    .move_target(tx, t.id, TargetState::Draft, TargetState::InReview, None)
-                    .await?;
-            }
-            // The state change and its publish job commit together.
-            Some(at) => {
-                relais_publisher::schedule(&state.store, tx, t.id, TargetState::Draft, at).await?;
-            }
-            None => {}
-        }
-    }
-    if p.review {
-        state
-            .store
-            .set_review(tx, post.id, Some("internal"), p.at)
-            .await?;
-    }
-    let actor = Actor::user(user.id, &user.email);
-    if !p.overridden.is_empty() {
-        let what = format!("post #{} ({})", post.id, p.overridden.join(", "));
-        let entry = NewAudit {
-            workspace_id: Some(m.workspace.id),
-            actor: &actor,
-            action: "check.override",
-            target: &what,
-            before: None,
-            after: Some(d.override_reason.trim()),
-        };
-        state.store.audit(tx, entry).await?;
-    }
-    let action = if p.review {
-        "post.submit"
-    } else if p.at.is_some() {
-        "post.schedule"
-    } else {
-        "post.draft"
-    };
-    let after = format!(
-        "#{} → {}",
-        post.id,
-        p.channels
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let entry = NewAudit {
-        workspace_id: Some(m.workspace.id),
-        actor: &actor,
-        action,
-        target: "post",
-        before: None,
-        after: Some(&after),
-    };
-    state.store.audit(tx, entry).await?;
-    Ok(post.id)
-}
-
-/// Saves the post with one target per chosen channel; schedules them when asked. Returns the
-/// post id.
-pub async fn save(
-    state: &AppState,
-    user: &User,
-    m: &Membership,
-    d: &Draft,
-) -> Result<i64, AppError> {
-    let all = state.store.channels(m.workspace.id).await?;
-    let p = prepare(state, user, m, d, &all).await?;
-    let mut tx = state.store.begin().await?;
-    let id = write(state, &mut tx, user, m, d, &p).await?;
-    tx.commit().await.map_err(relais_store::StoreError::from)?;
-    super::accounts::wake(state);
-    Ok(id)
-}
+pub use super::drafts::{save, write};
 
 /// Moves a scheduled target to another day at the same local time (calendar drag and drop).
 pub async fn move_to_day(

@@ -12,13 +12,16 @@ pub mod channels;
 pub mod checks;
 pub mod compose;
 pub mod crisis;
+pub mod drafts;
 pub mod freeze;
 pub mod import;
 pub mod links;
 pub mod listening;
 pub mod mailjob;
+pub mod media;
 pub mod mentions;
 pub mod notify;
+pub mod preview;
 pub mod review_links;
 pub mod workspaces;
 
