@@ -7,7 +7,6 @@ use chrono::NaiveDateTime;
 use relais_domain::publish::{resolve_local, LocalTime, TargetState};
 use relais_domain::{Code, Permission};
 use relais_publish::limits::{self, Network};
-use relais_store::audit::{Actor, NewAudit};
 use relais_store::channels::Channel;
 use relais_store::users::User;
 use relais_store::workspaces::Membership;
@@ -334,52 +333,6 @@ pub async fn prepare(
 }
 
 pub use super::drafts::{save, write};
-
-/// Moves a scheduled target to another day at the same local time (calendar drag and drop).
-pub async fn move_to_day(
-    state: &AppState,
-    user: &User,
-    m: &Membership,
-    target_id: i64,
-    version: i64,
-    date: &str,
-) -> Result<(), AppError> {
-    require(m, Permission::Publish)?;
-    let t = state.store.target(target_id).await?;
-    if t.workspace_id != m.workspace.id {
-        return Err(AppError::not_found());
-    }
-    let tz: chrono_tz::Tz = m.workspace.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    let old = t
-        .scheduled_at
-        .and_then(chrono::DateTime::from_timestamp_millis)
-        .ok_or_else(|| AppError::from(field("date", Code::Conflict)))?;
-    let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
-        .map_err(|_| field("date", Code::InvalidValue))?;
-    let d = Draft {
-        date: day.format("%Y-%m-%d").to_string(),
-        time: old.with_timezone(&tz).format("%H:%M").to_string(),
-        action: "schedule".into(),
-        ..Default::default()
-    };
-    let at = when(&d, &m.workspace.time_zone)?
-        .ok_or_else(|| AppError::from(field("date", Code::InvalidValue)))?;
-    let mut tx = state.store.begin().await?;
-    relais_publisher::reschedule(&state.store, &mut tx, target_id, version, at).await?;
-    let actor = Actor::user(user.id, &user.email);
-    let what = format!("target #{target_id}");
-    let entry = NewAudit {
-        workspace_id: Some(m.workspace.id),
-        actor: &actor,
-        action: "post.move",
-        target: &what,
-        before: None,
-        after: Some(date),
-    };
-    super::record(state, tx, entry).await?;
-    super::accounts::wake(state);
-    Ok(())
-}
 
 /// Each channel's next free queue slot; a channel without slots (or with none free in four
 /// weeks) is an error naming it.
