@@ -138,7 +138,7 @@ pub(crate) fn parse_cursor(c: Option<String>) -> (Option<String>, Option<SourceE
             None,
             Some(SourceError::new(
                 ErrorCode::CursorReset,
-                format!("cursor {c:?} is not a sequence number: starting from the live stream"),
+                format!("cursor {c:?} is not a number: starting from the live stream"),
             )),
         ),
         None => (None, None),
