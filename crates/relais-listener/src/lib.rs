@@ -12,6 +12,7 @@ use relais_store::listening::SavedQuery;
 
 pub mod bench;
 mod ingest;
+pub mod live;
 pub use ingest::{Enricher, Incoming};
 use relais_store::worker::{JobError, Registry};
 use relais_store::Store;

@@ -14,6 +14,7 @@ pub mod error;
 pub mod freeze;
 pub mod jobs;
 pub mod listening;
+pub mod live;
 pub mod media;
 pub mod mentions;
 pub mod migrate;

@@ -37,6 +37,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(10, "0010_calendar_approvals"),
     migration!(11, "0011_media_threads"),
     migration!(13, "0013_blog"),
+    migration!(15, "0015_live_sources"),
 ];
 
 /// Arbitrary constant for `pg_advisory_xact_lock`: processes starting together migrate in turn.

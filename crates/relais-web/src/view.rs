@@ -454,6 +454,8 @@ pub struct ListeningPage {
     pub tab: &'static str,
     pub queries: Vec<relais_store::listening::SavedQuery>,
     pub sources: Vec<relais_store::listening::Source>,
+    /// Live sources with their state word and last problem.
+    pub live: Vec<(relais_store::live::LiveSubscription, String, Option<String>)>,
     pub can_manage: bool,
     pub form_name: String,
     pub form_expression: String,

@@ -24,6 +24,7 @@ pub struct Application {
     pub addr: Option<SocketAddr>,
     listener: Option<tokio::net::TcpListener>,
     worker: Option<Worker>,
+    live: Option<relais_listener::live::LiveRunner>,
 }
 
 pub fn install_crypto_provider() {
@@ -110,6 +111,7 @@ impl Application {
             net: net.clone(),
             media: media.clone(),
         };
+        let mut live = None;
         let worker = if roles.worker {
             let mut registry = Registry::new();
             relais_web::service::mailjob::register(&mut registry, state.clone());
@@ -119,9 +121,14 @@ impl Application {
             relais_web::service::blog::register(&mut registry, state.clone());
             relais_web::service::blog::schedule(&store).await?;
             relais_web::service::approval_expiry::install(&mut registry, state.clone()).await?;
-            relais_listener::Listener::new(store.clone(), net.clone())
-                .register(&mut registry)
-                .await?;
+            let listener = relais_listener::Listener::new(store.clone(), net.clone());
+            listener.register(&mut registry).await?;
+            live = Some(relais_listener::live::LiveRunner::new(
+                listener,
+                store.clone(),
+                net.clone(),
+                state.keyring.clone(),
+            ));
             let publisher = relais_publisher::Publisher::with_media(
                 (*state.keyring).clone(),
                 net.clone(),
@@ -155,6 +162,7 @@ impl Application {
             addr,
             listener,
             worker,
+            live,
         })
     }
 
@@ -171,6 +179,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let worker = self.worker.map(|w| tokio::spawn(w.run(stop_rx.clone())));
+        let live = self.live.map(|l| tokio::spawn(l.run(stop_rx.clone())));
         let mut rx = stop_rx.clone();
         let web = self.listener.map(|listener| {
             let app = relais_web::router(self.state.clone())
@@ -188,6 +197,9 @@ impl Application {
         let _ = stop_tx.send(true);
         if let Some(w) = worker {
             let _ = w.await;
+        }
+        if let Some(l) = live {
+            let _ = tokio::time::timeout(Duration::from_secs(5), l).await;
         }
         if let Some(web) = web {
             let _ = tokio::time::timeout(Duration::from_secs(10), web).await;

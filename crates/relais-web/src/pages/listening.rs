@@ -38,6 +38,16 @@ async fn page(
     let ws = mb.id();
     let queries = state.store.queries(ws).await?;
     let sources = state.store.sources(ws).await?;
+    let live = state
+        .store
+        .live_subscriptions(ws)
+        .await?
+        .into_iter()
+        .map(|l| {
+            let (st, problem) = crate::service::live::describe(l.source.status.as_deref());
+            (l, st, problem)
+        })
+        .collect();
     let b = base(state, &mb.viewer, csrf, t.t("listen.setup"), Some(&mb.m)).await?;
     let can_manage =
         mb.m.role.allows(Permission::ManageListening) && mb.m.workspace.archived_at.is_none();
@@ -48,6 +58,7 @@ async fn page(
         tab: "setup",
         queries,
         sources,
+        live,
         can_manage,
         form_name: form.name,
         form_expression: form.expression,
@@ -289,4 +300,34 @@ pub async fn mentions_csv(
         body,
     )
         .into_response())
+}
+
+pub async fn add_live(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+    Form(f): Form<crate::service::live::LiveForm>,
+) -> Result<Response, AppError> {
+    let r = crate::service::live::add(&state, &mb.viewer.user, &mb.m, &f).await;
+    outcome(
+        &state,
+        &mb,
+        &csrf,
+        r.map(|_| ()),
+        ListenForm {
+            url: f.url,
+            ..ListenForm::default()
+        },
+    )
+    .await
+}
+
+pub async fn delete_live(
+    State(state): State<AppState>,
+    mb: Member,
+    Extension(csrf): Extension<CsrfToken>,
+    Path((_, id)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let r = crate::service::live::delete(&state, &mb.viewer.user, &mb.m, id).await;
+    outcome(&state, &mb, &csrf, r, ListenForm::default()).await
 }

@@ -99,6 +99,11 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/ical", post(ical::renew))
         .route("/w/{ws}/listening", get(listening::index))
         .route("/w/{ws}/listening/setup", get(listening::setup))
+        .route("/w/{ws}/listening/live", post(listening::add_live))
+        .route(
+            "/w/{ws}/listening/live/{id}/delete",
+            post(listening::delete_live),
+        )
         .route("/w/{ws}/blog", get(blog::index).post(blog::add))
         .route("/w/{ws}/blog/{id}/delete", post(blog::delete))
         .route("/w/{ws}/alerts", get(alerts::index))

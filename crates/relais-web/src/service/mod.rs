@@ -17,6 +17,7 @@ pub mod freeze;
 pub mod import;
 pub mod links;
 pub mod listening;
+pub mod live;
 pub mod mailjob;
 pub mod media;
 pub mod mentions;
