@@ -365,6 +365,15 @@ impl ComposePage {
     pub fn chosen(&self, id: impl std::borrow::Borrow<i64>) -> bool {
         self.draft.channels.contains(id.borrow())
     }
+    /// A variant's own language ("" = as the message).
+    pub fn lang_of(&self, id: impl std::borrow::Borrow<i64>) -> &str {
+        self.draft
+            .langs
+            .get(id.borrow())
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
     pub fn variant(&self, id: impl std::borrow::Borrow<i64>) -> Option<&str> {
         self.draft.variants.get(id.borrow()).map(String::as_str)
     }
@@ -374,6 +383,7 @@ impl ComposePage {
 #[template(path = "counters.html")]
 pub struct CountersFragment {
     pub t: Tr,
+    pub ws: i64,
     pub counters: Vec<crate::service::compose::Counter>,
     pub findings: Vec<FindingRow>,
     pub no_dictionary: Vec<String>,
@@ -387,14 +397,38 @@ pub struct FindingRow {
     pub excerpt: String,
     pub message: String,
     pub suggestions: String,
+    /// The variant the finding is in (empty: the main message).
+    pub channel: String,
+    /// For a spelling finding without suggestions yet: the word and its language, so the user
+    /// can ask for suggestions (slow: on demand, never while typing).
+    pub ask: Option<(String, String)>,
 }
 
 impl FindingRow {
     pub fn rows(text: &str, report: &relais_guard::Report) -> Vec<FindingRow> {
+        Self::rows_in(text, report, "", "")
+    }
+
+    /// Rows of one variant's findings, checked in `lang`.
+    pub fn rows_in(
+        text: &str,
+        report: &relais_guard::Report,
+        channel: &str,
+        lang: &str,
+    ) -> Vec<FindingRow> {
         report
             .findings
             .iter()
             .map(|f| FindingRow {
+                channel: channel.to_string(),
+                ask: (f.kind.starts_with("spelling") && f.suggestions.is_empty()).then(|| {
+                    let word: String = text
+                        .chars()
+                        .skip(f.start)
+                        .take(f.end.saturating_sub(f.start))
+                        .collect();
+                    (word, lang.to_string())
+                }),
                 severity: match f.severity {
                     relais_guard::Severity::Block => "block",
                     relais_guard::Severity::NeedsApproval => "needs_approval",

@@ -291,3 +291,89 @@ async fn link_checks_show_broken_links_and_redirects() {
         .unwrap();
     assert!(frag.contains("No link in the message"));
 }
+
+#[tokio::test]
+async fn each_variant_is_checked_in_its_language_and_suggestions_come_on_demand() {
+    let app = spawn_app().await;
+    let owner = app.owner("fr").await;
+    let ws = app.create_workspace(&owner, "Acme").await;
+    let fr = app
+        .channel(ws, "mastodon", "Acme FR", json!({}))
+        .await
+        .to_string();
+    let en = app
+        .channel(ws, "bluesky", "Acme EN", json!({}))
+        .await
+        .to_string();
+    let (_, html) = app.get(&owner, &format!("/w/{ws}/compose")).await;
+    assert!(html.contains(&format!("name=\"lang_{en}\"")));
+    let csrf = csrf_of(&html);
+    let variant = format!("variant_{en}");
+    let lang = format!("lang_{en}");
+    let form = [
+        ("body", "Nous lançons notre nouvelle gamme aujourd'hui."),
+        ("lang", "fr"),
+        ("channel", fr.as_str()),
+        ("channel", en.as_str()),
+        (variant.as_str(), "We are launching our new range todya."),
+        (lang.as_str(), "en"),
+    ];
+    let frag = owner
+        .post(app.at(&format!("/w/{ws}/compose/counters")))
+        .header("x-csrf-token", &csrf)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The English variant is checked in English (the French text has no finding) and the
+    // finding names the variant; suggestions wait for the user to ask.
+    assert!(
+        frag.contains("Acme EN") && frag.contains("<mark>todya</mark>"),
+        "{frag}"
+    );
+    assert!(!frag.contains("<mark>launching</mark>") && !frag.contains("<mark>lançons</mark>"));
+    assert!(
+        frag.contains("compose/suggest?word=todya&amp;lang=en"),
+        "{frag}"
+    );
+    let (s, sugg) = app
+        .get(
+            &owner,
+            &format!("/w/{ws}/compose/suggest?word=todya&lang=en"),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(sugg.contains("today"), "{sugg}");
+    // Saved, each target declares its language to the network.
+    let mut save: Vec<(&str, &str)> = form.to_vec();
+    save.push(("action", "draft"));
+    save.push(("_csrf", csrf.as_str()));
+    let r = owner
+        .post(app.at(&format!("/w/{ws}/compose")))
+        .form(&save)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_redirection() || r.status().is_success(),
+        "{}",
+        r.status()
+    );
+    let targets = app
+        .state
+        .store
+        .list_targets(ws, &relais_store::posts::TargetFilter::default())
+        .await
+        .unwrap();
+    let lang_of = |ch: &str| {
+        targets
+            .iter()
+            .find(|t| t.channel_id.to_string() == ch)
+            .and_then(|t| t.options["language"].as_str().map(str::to_string))
+    };
+    assert_eq!(lang_of(&en).as_deref(), Some("en"));
+    assert_eq!(lang_of(&fr).as_deref(), Some("fr"));
+}

@@ -109,6 +109,11 @@ table! {
     "check.needs_approval" => "Needs approval", "Demande une validation";
     "check.warn" => "Warning", "Avertissement";
     "check.suggestions" => "Suggestions", "Suggestions";
+    "check.suggest" => "Suggest a spelling", "Proposer une orthographe";
+    "check.no_suggestion" => "No suggestion", "Aucune suggestion";
+    "compose.lang" => "Language", "Langue";
+    "compose.lang_default" => "The workspace's language", "La langue de l’espace";
+    "compose.lang_same" => "As the message", "Comme le message";
     "check.no_dictionary" => "No spelling dictionary for this language: spelling is NOT checked:", "Pas de dictionnaire pour cette langue : l’orthographe n’est PAS vérifiée :";
     "nav.media" => "Media", "Médias";
     "media.title" => "Media library", "Médiathèque";

@@ -29,6 +29,7 @@ fn draft_of(fields: Vec<(String, String)>) -> Draft {
             "time" => d.time = v,
             "action" => d.action = v,
             "override_reason" => d.override_reason = v,
+            "lang" => d.lang = v,
             "post_id" => d.post_id = v.parse().ok(),
             "version" => d.version = v.parse().ok(),
             "tab" => {
@@ -64,6 +65,9 @@ fn draft_of(fields: Vec<(String, String)>) -> Draft {
                     }
                     "title" => {
                         d.titles.insert(id, v);
+                    }
+                    "lang" if !v.is_empty() => {
+                        d.langs.insert(id, v);
                     }
                     _ => {}
                 }
@@ -161,16 +165,8 @@ pub async fn form(
 async fn fragment(state: &AppState, mb: &Member, d: &Draft) -> Result<String, AppError> {
     let t = mb.viewer.t;
     let counters = compose::counters(state, &mb.m, d).await?;
-    let (findings, no_dictionary) = if d.body.trim().is_empty() {
-        (Vec::new(), Vec::new())
-    } else {
-        let report = crate::service::checks::check(state, &mb.m, &d.body, "", None, t.0).await?;
-        (
-            FindingRow::rows(&d.body, &report),
-            report.languages_without_dictionary.clone(),
-        )
-    };
     let channels = state.store.channels(mb.id()).await?;
+    let (findings, no_dictionary) = check_variants(state, mb, d, &channels).await?;
     let library: std::collections::HashMap<i64, relais_store::media::Media> = state
         .store
         .list_media(mb.id())
@@ -196,6 +192,7 @@ async fn fragment(state: &AppState, mb: &Member, d: &Draft) -> Result<String, Ap
     })?;
     Ok(askama::Template::render(&CountersFragment {
         t,
+        ws: mb.id(),
         counters,
         findings,
         no_dictionary,
@@ -212,6 +209,78 @@ pub async fn counters(
     Ok(IntoResponse::into_response(Html(
         fragment(&state, &mb, &d).await?,
     )))
+}
+
+/// Checks the main message in its language, and each variant that has its own text or
+/// language in that variant's language; findings say which variant they are in.
+async fn check_variants(
+    state: &AppState,
+    mb: &Member,
+    d: &Draft,
+    channels: &[relais_store::channels::Channel],
+) -> Result<(Vec<FindingRow>, Vec<String>), AppError> {
+    let t = mb.viewer.t;
+    let mut findings = Vec::new();
+    let mut no_dictionary: Vec<String> = Vec::new();
+    let mut texts: Vec<(String, &str, &str)> = Vec::new();
+    if !d.body.trim().is_empty() {
+        texts.push((String::new(), d.body.as_str(), d.lang.as_str()));
+    }
+    for c in channels.iter().filter(|c| d.channels.contains(&c.id)) {
+        let own_text = d.variants.get(&c.id).is_some_and(|v| !v.trim().is_empty());
+        let own_lang = d.langs.contains_key(&c.id) && d.lang_for(c.id) != d.lang;
+        if own_text || own_lang {
+            texts.push((c.name.clone(), d.text_for(c.id), d.lang_for(c.id)));
+        }
+    }
+    for (channel, text, lang) in texts {
+        let lang = if lang.is_empty() {
+            mb.m.workspace.lang.as_str()
+        } else {
+            lang
+        };
+        let report = crate::service::checks::check(state, &mb.m, text, lang, None, t.0).await?;
+        findings.extend(FindingRow::rows_in(text, &report, &channel, lang));
+        for l in report.languages_without_dictionary {
+            if !no_dictionary.contains(&l) {
+                no_dictionary.push(l);
+            }
+        }
+    }
+    Ok((findings, no_dictionary))
+}
+
+#[derive(serde::Deserialize)]
+pub struct SuggestQuery {
+    word: String,
+    #[serde(default)]
+    lang: String,
+}
+
+/// Spelling suggestions for one word, on demand (they can take hundreds of ms: computed off the
+/// request threads, never while typing).
+pub async fn suggest(mb: Member, Query(q): Query<SuggestQuery>) -> Result<Response, AppError> {
+    mb.require(Permission::CreatePost)?;
+    let t = mb.viewer.t;
+    let word: String = q.word.chars().take(60).collect();
+    let lang = match q.lang.as_str() {
+        "fr" | "en" => q.lang.clone(),
+        _ => mb.m.workspace.lang.as_str().to_string(),
+    };
+    let found = tokio::task::spawn_blocking(move || relais_guard::suggest(&word, &lang, 5))
+        .await
+        .unwrap_or_default();
+    let esc = crate::highlight::askama_escape;
+    let html = if found.is_empty() {
+        esc(t.t("check.no_suggestion"))
+    } else {
+        format!(
+            "{} : {}",
+            esc(t.t("check.suggestions")),
+            esc(&found.join(", "))
+        )
+    };
+    Ok(Html(format!("<em>{html}</em>")).into_response())
 }
 
 /// Saves the composer as a draft every few seconds (htmx); a stale version answers 409 with

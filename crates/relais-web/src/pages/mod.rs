@@ -54,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .route("/w/{ws}/compose/links", post(compose::links))
         .route("/w/{ws}/compose/autosave", post(compose::autosave))
         .route("/w/{ws}/compose/part", get(compose::part))
+        .route("/w/{ws}/compose/suggest", get(compose::suggest))
         .route(
             "/w/{ws}/media",
             get(media::index)

@@ -121,6 +121,10 @@ pub struct Draft {
     /// Content warning (Mastodon) and title (WordPress) per channel.
     pub spoilers: HashMap<i64, String>,
     pub titles: HashMap<i64, String>,
+    /// The message's language (`fr`, `en`; empty = the workspace's) and per-channel overrides:
+    /// checked in that language and declared to the network (Mastodon `language`, Bluesky `langs`).
+    pub lang: String,
+    pub langs: HashMap<i64, String>,
 }
 
 impl Draft {
@@ -165,7 +169,23 @@ impl Draft {
         if let Some(t) = get(&self.titles) {
             o["title"] = t.into();
         }
+        let lang = self.lang_for(channel);
+        if !lang.is_empty() {
+            o["language"] = lang.into();
+        }
         o
+    }
+
+    /// A channel's language: its own, else the message's (empty when neither is set).
+    pub fn lang_for(&self, channel: i64) -> &str {
+        let ok =
+            |l: &&String| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase());
+        self.langs
+            .get(&channel)
+            .filter(ok)
+            .or(Some(&self.lang).filter(ok))
+            .map(String::as_str)
+            .unwrap_or("")
     }
 
     pub fn text_for(&self, channel: i64) -> &str {

@@ -374,6 +374,9 @@ pub async fn load(state: &AppState, m: &Membership, post_id: i64) -> Result<Draf
         if let Some(x) = s("title") {
             d.titles.insert(t.channel_id, x);
         }
+        if let Some(x) = s("language") {
+            d.langs.insert(t.channel_id, x);
+        }
         for part in state.store.parts(t.id).await? {
             if part.kind == thread::COMMENT {
                 d.comments.insert(t.channel_id, part.body);
