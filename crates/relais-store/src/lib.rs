@@ -16,6 +16,7 @@ pub mod listening;
 pub mod mentions;
 pub mod migrate;
 pub mod notifications;
+pub mod oauth;
 pub mod password;
 pub mod posts;
 pub mod secrets;

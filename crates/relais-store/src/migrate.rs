@@ -35,6 +35,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_notifications"),
     migration!(9, "0009_mentions_alerts"),
     migration!(13, "0013_blog"),
+    migration!(14, "0014_oauth"),
 ];
 
 /// Arbitrary constant for `pg_advisory_xact_lock`: processes starting together migrate in turn.
