@@ -3,17 +3,14 @@
 //! written when the network refuses, so a failed reconnect never erases working credentials.
 
 use relais_net::Net;
-use relais_publish::bluesky::Bluesky;
-use relais_publish::mastodon::Mastodon;
-use relais_publish::matrix::Matrix;
 use relais_publish::PublishError;
 use relais_store::audit::{Actor, NewAudit};
 use relais_store::channels::{Channel, NewChannel};
 use relais_store::secrets::Keyring;
 use relais_store::{Store, StoreError};
-use serde_json::{json, Value};
 
 use crate::credentials::{ChannelCredentials, CREDENTIALS_PURPOSE};
+pub use crate::verify::{verify, Verified};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChannelError {
@@ -31,84 +28,6 @@ pub enum ChannelError {
     Unreadable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// What the network told us while checking the credentials.
-#[derive(Debug, Clone, Default)]
-pub struct Verified {
-    /// Non-secret configuration shown in the UI (instance, account, room…).
-    pub config: Value,
-    /// Limits read from the network (`channels.limits`).
-    pub limits: Value,
-}
-
-/// Checks credentials against the network where it has a cheap authenticated read:
-/// Mastodon `verify_credentials` + `/api/v2/instance`, Bluesky `createSession`, Matrix room
-/// alias resolution. Webhook, WordPress, Telegram and Discord are stored as given (their first
-/// publication tells).
-pub async fn verify(creds: &ChannelCredentials, net: &Net) -> Result<Verified, PublishError> {
-    let mut config = creds.public_config();
-    let limits = match creds {
-        ChannelCredentials::Mastodon {
-            instance,
-            access_token,
-        } => {
-            let m = Mastodon::new(
-                net.clone(),
-                relais_publish::mastodon::MastodonCredentials {
-                    instance: instance.clone(),
-                    access_token: access_token.as_str().into(),
-                },
-            );
-            let (id, acct) = m.account().await?;
-            let l = m.refresh_limits().await?;
-            config["account_id"] = json!(id);
-            config["acct"] = json!(acct);
-            json!({
-                "max_characters": l.max_characters,
-                "characters_per_url": l.characters_per_url,
-                "max_media": l.max_media,
-                "image_size_limit": l.image_size_limit,
-                "mime_types": l.mimes,
-            })
-        }
-        ChannelCredentials::Bluesky {
-            pds,
-            identifier,
-            app_password,
-        } => {
-            let b = Bluesky::new(
-                net.clone(),
-                relais_publish::bluesky::BlueskyCredentials {
-                    pds: pds.clone(),
-                    identifier: identifier.clone(),
-                    app_password: app_password.as_str().into(),
-                },
-            );
-            let (did, handle) = b.whoami().await?;
-            config["did"] = json!(did);
-            config["handle"] = json!(handle);
-            json!({ "max_graphemes": 300, "max_bytes": 3000, "max_media": 4 })
-        }
-        ChannelCredentials::Matrix {
-            homeserver,
-            access_token,
-            room,
-        } => {
-            let m = Matrix::new(
-                net.clone(),
-                relais_publish::matrix::MatrixCredentials {
-                    homeserver: homeserver.clone(),
-                    access_token: access_token.as_str().into(),
-                    room: room.clone(),
-                },
-            );
-            config["room_id"] = json!(m.room_id().await?);
-            json!({ "max_bytes": 60000 })
-        }
-        _ => json!({}),
-    };
-    Ok(Verified { config, limits })
 }
 
 /// Connect, reconnect and read back channel credentials.
@@ -137,7 +56,12 @@ impl ChannelService {
         let mut tx = self.store.begin().await?;
         let secret_id = self
             .store
-            .put_secret(&mut tx, &self.ring, CREDENTIALS_PURPOSE, &creds.to_bytes())
+            .put_secret(
+                &mut tx,
+                &self.ring,
+                CREDENTIALS_PURPOSE,
+                &v.creds.to_bytes(),
+            )
             .await?;
         let ch = self
             .store
@@ -179,7 +103,12 @@ impl ChannelService {
         let mut tx = self.store.begin().await?;
         let secret_id = self
             .store
-            .put_secret(&mut tx, &self.ring, CREDENTIALS_PURPOSE, &creds.to_bytes())
+            .put_secret(
+                &mut tx,
+                &self.ring,
+                CREDENTIALS_PURPOSE,
+                &v.creds.to_bytes(),
+            )
             .await?;
         self.store
             .replace_channel_secret(&mut tx, ch.id, secret_id)

@@ -1,6 +1,8 @@
 //! Per-network channel credentials, as stored (sealed) in `secrets` under
 //! [`CREDENTIALS_PURPOSE`], and the connector they make.
 
+use std::sync::Arc;
+
 use relais_net::Net;
 use relais_publish::bluesky::{Bluesky, BlueskyCredentials, DEFAULT_PDS};
 use relais_publish::discord::{DiscordWebhook, DiscordWebhookConfig};
@@ -9,6 +11,7 @@ use relais_publish::instagram::{Instagram, InstagramCredentials};
 use relais_publish::linkedin::{LinkedIn, LinkedInCredentials};
 use relais_publish::mastodon::{Mastodon, MastodonCredentials};
 use relais_publish::matrix::{Matrix, MatrixCredentials};
+use relais_publish::oauth::{OAuthTokens, TokenSink};
 use relais_publish::telegram::{Telegram, TelegramConfig, DEFAULT_API};
 use relais_publish::threads::{Threads, ThreadsCredentials};
 use relais_publish::webhook::{Webhook, WebhookConfig};
@@ -148,6 +151,33 @@ impl ChannelCredentials {
         }
     }
 
+    /// The OAuth tokens of networks that renew them (X, LinkedIn, Instagram, Threads).
+    pub fn oauth_tokens(&self) -> Option<OAuthTokens> {
+        match self {
+            ChannelCredentials::X(c) => Some(c.tokens.clone()),
+            ChannelCredentials::LinkedIn(c) => Some(c.tokens.clone()),
+            ChannelCredentials::Instagram(c) => Some(c.tokens()),
+            ChannelCredentials::Threads(c) => Some(c.tokens()),
+            _ => None,
+        }
+    }
+
+    /// The same credentials with renewed tokens (`None` for networks without OAuth renewal).
+    pub fn with_tokens(&self, t: &OAuthTokens) -> Option<Self> {
+        Some(match self {
+            ChannelCredentials::X(c) => ChannelCredentials::X(c.with_tokens(t)),
+            ChannelCredentials::LinkedIn(c) => ChannelCredentials::LinkedIn(c.with_tokens(t)),
+            ChannelCredentials::Instagram(c) => ChannelCredentials::Instagram(c.with_tokens(t)),
+            ChannelCredentials::Threads(c) => ChannelCredentials::Threads(c.with_tokens(t)),
+            _ => return None,
+        })
+    }
+
+    /// When the access token stops working (unix ms), where the network says.
+    pub fn token_expires_at(&self) -> Option<i64> {
+        self.oauth_tokens().and_then(|t| t.expires_at)
+    }
+
     pub(crate) fn to_bytes(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("credentials serialize")
     }
@@ -183,6 +213,16 @@ pub fn connector_for(
 
 /// The connector for credentials alone (used while connecting, before a channel exists).
 pub fn build(creds: &ChannelCredentials, net: Net) -> Box<dyn Connector> {
+    build_with_sink(creds, net, None)
+}
+
+/// The connector, handing renewed tokens to `sink` (X, LinkedIn, Instagram, Threads) so they
+/// are stored before they are used.
+pub fn build_with_sink(
+    creds: &ChannelCredentials,
+    net: Net,
+    sink: Option<Arc<dyn TokenSink>>,
+) -> Box<dyn Connector> {
     let s = |v: &str| Secret::new(v);
     match creds.clone() {
         ChannelCredentials::Mastodon {
@@ -261,10 +301,34 @@ pub fn build(creds: &ChannelCredentials, net: Net) -> Box<dyn Connector> {
             },
         )),
         ChannelCredentials::Facebook(c) => Box::new(Facebook::new(net, c)),
-        ChannelCredentials::Instagram(c) => Box::new(Instagram::new(net, c)),
-        ChannelCredentials::Threads(c) => Box::new(Threads::new(net, c)),
-        ChannelCredentials::LinkedIn(c) => Box::new(LinkedIn::new(net, c)),
-        ChannelCredentials::X(c) => Box::new(X::new(net, c)),
+        ChannelCredentials::Instagram(c) => {
+            let c = Instagram::new(net, c);
+            Box::new(match sink {
+                Some(k) => c.with_token_sink(k),
+                None => c,
+            })
+        }
+        ChannelCredentials::Threads(c) => {
+            let c = Threads::new(net, c);
+            Box::new(match sink {
+                Some(k) => c.with_token_sink(k),
+                None => c,
+            })
+        }
+        ChannelCredentials::LinkedIn(c) => {
+            let c = LinkedIn::new(net, c);
+            Box::new(match sink {
+                Some(k) => c.with_token_sink(k),
+                None => c,
+            })
+        }
+        ChannelCredentials::X(c) => {
+            let c = X::new(net, c);
+            Box::new(match sink {
+                Some(k) => c.with_token_sink(k),
+                None => c,
+            })
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use relais_store::secrets::Keyring;
 use relais_store::Store;
 
 use crate::channels::{load_credentials, ChannelError};
-use crate::credentials::connector_for;
+use crate::renewal::channel_connector;
 
 /// Retry and timing policy. Defaults suit production; tests shorten them.
 #[derive(Debug, Clone)]
@@ -106,10 +106,12 @@ impl Publisher {
             return Ok(c.clone());
         }
         let creds = load_credentials(store, &self.ring, ch).await?;
-        let c: Arc<dyn Connector> = connector_for(ch, &creds, self.net.clone())
-            .map_err(ChannelError::Unreadable)?
-            .into();
-        self.cache().insert(key, c.clone());
+        let c: Arc<dyn Connector> =
+            channel_connector(store, &self.ring, self.net.clone(), ch, &creds)?.into();
+        let mut cache = self.cache();
+        // Renewed tokens or a reconnect changed the secret: the old connector is stale.
+        cache.retain(|(id, _), _| *id != ch.id);
+        cache.insert(key, c.clone());
         Ok(c)
     }
 

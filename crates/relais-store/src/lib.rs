@@ -19,6 +19,7 @@ pub mod media;
 pub mod mentions;
 pub mod migrate;
 pub mod notifications;
+pub mod oauth;
 pub mod parts;
 pub mod password;
 pub mod post_tags;

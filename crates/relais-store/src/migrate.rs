@@ -37,6 +37,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(10, "0010_calendar_approvals"),
     migration!(11, "0011_media_threads"),
     migration!(13, "0013_blog"),
+    migration!(14, "0014_oauth"),
     migration!(15, "0015_live_sources"),
 ];
 

@@ -497,28 +497,6 @@ pub struct ListeningPage {
 }
 
 #[derive(Template)]
-#[template(path = "channels.html")]
-pub struct ChannelsPage {
-    pub b: Base,
-    pub errs: Errs,
-    pub ws: i64,
-    pub channels: Vec<relais_store::channels::Channel>,
-    pub networks: &'static [(&'static str, &'static [(&'static str, bool)])],
-    pub can_manage: bool,
-    pub open_network: String,
-}
-
-impl ChannelsPage {
-    pub fn is_open(&self, network: &str) -> bool {
-        self.open_network == network
-    }
-    /// Bluesky's PDS may stay empty (bsky.social).
-    pub fn required(&self, field: &str) -> bool {
-        field != "pds"
-    }
-}
-
-#[derive(Template)]
 #[template(path = "links.html")]
 pub struct LinksFragment {
     pub t: Tr,

@@ -137,6 +137,12 @@ impl Application {
             );
             relais_publisher::register(&mut registry, publisher);
             relais_publisher::install_sweeper(&store).await?;
+            relais_publisher::renewal::register(
+                &mut registry,
+                (*state.keyring).clone(),
+                net.clone(),
+            );
+            relais_publisher::renewal::install_renewal(&store).await?;
             store
                 .upsert_recurring(
                     "housekeeping",

@@ -71,6 +71,7 @@ pub fn router() -> Router<AppState> {
             get(channels::index).post(channels::connect),
         )
         .route("/w/{ws}/channels/{id}/remove", post(channels::remove))
+        .merge(channels::oauth_routes())
         .route("/w/{ws}/approvals", get(approvals::index))
         .route("/w/{ws}/approvals/{post}", post(approvals::decide))
         .route("/w/{ws}/approval-mode", post(approvals::set_mode))

@@ -1,5 +1,8 @@
 //! Connecting channels: the form's fields become the publisher's credential type, checked
 //! against the network before anything is stored (credentials sealed, never logged).
+//! "Connect with <network>" (OAuth) lives in [`oauth`].
+
+pub mod oauth;
 
 use relais_domain::{validate, Code, Permission};
 use relais_publisher::{ChannelCredentials, ChannelError, ChannelService};
@@ -47,7 +50,8 @@ fn service(state: &AppState) -> ChannelService {
     )
 }
 
-/// Connects a channel from the form: `network`, `name` and the network's fields.
+/// Connects a channel from the form: `network`, `name` and the network's fields; with
+/// `channel_id`, reconnects that channel (its credentials change only once the new ones work).
 pub async fn connect(
     state: &AppState,
     user: &User,
@@ -66,7 +70,17 @@ pub async fn connect(
     let Some((_, wanted)) = FIELDS.iter().find(|(n, _)| *n == network) else {
         return Err(field("network", Code::InvalidValue).into());
     };
-    let name = validate::display_name("name", &get("name"))?;
+    let channel_id: Option<i64> = match get("channel_id").as_str() {
+        "" => None,
+        v => Some(
+            v.parse()
+                .map_err(|_| field("channel_id", Code::InvalidValue))?,
+        ),
+    };
+    let name = match channel_id {
+        Some(_) => String::new(),
+        None => validate::display_name("name", &get("name"))?,
+    };
     let mut obj = serde_json::Map::new();
     obj.insert("network".into(), network.clone().into());
     for (f, _) in wanted.iter() {
@@ -84,16 +98,22 @@ pub async fn connect(
     let creds: ChannelCredentials =
         serde_json::from_value(obj.into()).map_err(|_| field("credentials", Code::InvalidValue))?;
     let actor = Actor::user(user.id, &user.email);
-    match service(state)
-        .connect(m.workspace.id, &name, &creds, (user.id, &actor))
-        .await
-    {
+    let svc = service(state);
+    let res = match channel_id {
+        Some(id) => svc.reconnect(m.workspace.id, id, &creds, &actor).await,
+        None => {
+            svc.connect(m.workspace.id, &name, &creds, (user.id, &actor))
+                .await
+        }
+    };
+    match res {
         Ok(ch) => Ok(ch.id),
         Err(ChannelError::Network(e)) => {
             Err(AppError::from(field("credentials", Code::ChannelRefused))
                 .with_detail(e.to_string()))
         }
         Err(ChannelError::Store(e)) => Err(e.into()),
+        Err(ChannelError::WrongNetwork { .. }) => Err(field("network", Code::InvalidValue).into()),
         Err(e) => {
             Err(AppError::from(field("credentials", Code::InvalidValue)).with_detail(e.to_string()))
         }
