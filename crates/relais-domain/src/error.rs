@@ -57,6 +57,10 @@ codes! {
     NoSlot => "no_slot",
     InvalidUrl => "invalid_url",
     UrlRefused => "url_refused",
+    SmtpUnreachable => "smtp_unreachable",
+    SmtpRefused => "smtp_refused",
+    NewsletterNotConfigured => "newsletter_not_configured",
+    TooManyRequests => "too_many_requests",
     Internal => "internal",
 }
 

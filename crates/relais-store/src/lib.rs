@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod listening;
 pub mod mentions;
 pub mod migrate;
+pub mod newsletter;
 pub mod notifications;
 pub mod password;
 pub mod posts;

@@ -34,6 +34,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_ical"),
     migration!(8, "0008_notifications"),
     migration!(9, "0009_mentions_alerts"),
+    migration!(12, "0012_newsletter"),
 ];
 
 /// Arbitrary constant for `pg_advisory_xact_lock`: processes starting together migrate in turn.

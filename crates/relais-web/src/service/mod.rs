@@ -15,6 +15,7 @@ pub mod links;
 pub mod listening;
 pub mod mailjob;
 pub mod mentions;
+pub mod newsletter;
 pub mod notify;
 pub mod workspaces;
 
