@@ -54,11 +54,11 @@ async fn bounces_and_bad_input() {
 
     // A private address is refused unless allow-listed.
     let strict = spawn_app().await;
-    let o2 = strict.owner("en").await;
+    let o2 = strict.owner("fr").await;
     let ws2 = strict.create_workspace(&o2, "Strict").await;
     let r = settings(&strict, &o2, ws2, "127.0.0.1", &smtp.port.to_string(), "").await;
     assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains("private or local address"));
+    assert!(r.text().await.unwrap().contains("Serveur SMTP désigne une adresse privée ou locale"));
 
     assert_eq!(
         settings(&app, &owner, ws, "127.0.0.1", &smtp.port.to_string(), "")
@@ -236,6 +236,27 @@ async fn bounces_and_bad_input() {
         .await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("id=\"nl_body-err\""));
+
+    // Every page is translated, and the workspace's navigation leads to the newsletter.
+    for path in [
+        format!("/w/{ws}/newsletter"),
+        format!("/w/{ws}/newsletter/lists/{lid}"),
+        format!("/w/{ws}/newsletter/issues/new"),
+        format!("/w/{ws}/newsletter/issues/{id}"),
+        format!("/w/{ws}/newsletter/bounces"),
+        format!("/nl/{public}"),
+    ] {
+        let (status, page) = app.get(&owner, &path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!page.contains('⟦'), "{path}: every string translated");
+    }
+    let (_, page) = app.get(&owner, &format!("/w/{ws}")).await;
+    assert!(page.contains(&format!("/w/{ws}/newsletter\"")));
+    let (_, page) = strict.get(&o2, &format!("/w/{ws2}/newsletter")).await;
+    assert!(
+        page.contains("Serveur d’envoi") && !page.contains('⟦'),
+        "{page}"
+    );
 
     // Export: the list as CSV.
     let (status, csv) = app
