@@ -61,6 +61,7 @@ codes! {
     SmtpRefused => "smtp_refused",
     NewsletterNotConfigured => "newsletter_not_configured",
     TooManyRequests => "too_many_requests",
+    Frozen => "frozen",
     Internal => "internal",
 }
 

@@ -58,7 +58,11 @@ async fn bounces_and_bad_input() {
     let ws2 = strict.create_workspace(&o2, "Strict").await;
     let r = settings(&strict, &o2, ws2, "127.0.0.1", &smtp.port.to_string(), "").await;
     assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains("Serveur SMTP désigne une adresse privée ou locale"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Serveur SMTP désigne une adresse privée ou locale"));
 
     assert_eq!(
         settings(&app, &owner, ws, "127.0.0.1", &smtp.port.to_string(), "")
@@ -236,6 +240,51 @@ async fn bounces_and_bad_input() {
         .await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("id=\"nl_body-err\""));
+
+    // The checks of any publication apply: a card number blocks the issue, named on the body.
+    let lid_s = lid.to_string();
+    let fields = [
+        ("list_id", lid_s.as_str()),
+        ("subject", "Offer"),
+        ("format", "markdown"),
+        ("body", "Pay with card 4111 1111 1111 1111 today."),
+    ];
+    let (new, post) = (
+        format!("/w/{ws}/newsletter/issues/new"),
+        format!("/w/{ws}/newsletter/issues"),
+    );
+    let r = app.submit(&owner, &new, &post, &fields).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("id=\"nl_body-err\""));
+    // A crisis freeze holds newsletters too.
+    let tok = app.api_token(&owner).await;
+    let freeze = |p: &str| app.at(&format!("/api/v1/workspaces/{ws}/{p}"));
+    let api = reqwest::Client::new();
+    let r = api
+        .post(freeze("freeze"))
+        .bearer_auth(&tok)
+        .json(&serde_json::json!({"reason": "Bad buzz"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let fields = [
+        ("list_id", lid_s.as_str()),
+        ("subject", "Calm"),
+        ("format", "markdown"),
+        ("body", "All is well."),
+    ];
+    let r = app.submit(&owner, &new, &post, &fields).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("Publishing is frozen"));
+    let r = api
+        .post(freeze("unfreeze"))
+        .bearer_auth(&tok)
+        .json(&serde_json::json!({"resolution": "drafts"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
 
     // Every page is translated, and the workspace's navigation leads to the newsletter.
     for path in [

@@ -524,6 +524,7 @@ table! {
     "err.smtp_unreachable" => "{field}: the mail server could not be reached or closed the session: check the server, the port and the encryption (the error is in brackets).", "{field} : le serveur d’envoi est injoignable ou a fermé la session : vérifiez le serveur, le port et le chiffrement (l’erreur est entre parenthèses).";
     "err.smtp_refused" => "{field}: the mail server refused the user name or the password: check both (its answer is in brackets).", "{field} : le serveur d’envoi refuse l’identifiant ou le mot de passe : vérifiez-les (sa réponse est entre parenthèses).";
     "err.newsletter_not_configured" => "Set up the mail server first (Newsletter → Mail server), then try again.", "Configurez d’abord le serveur d’envoi (Newsletter → Serveur d’envoi), puis réessayez.";
+    "err.frozen" => "Publishing is frozen in this workspace (crisis): nothing goes out until someone unfreezes it on the overview.", "La publication est gelée dans cet espace (crise) : rien ne part tant que personne ne la dégèle depuis la vue d’ensemble.";
     "err.too_many_requests" => "Too many requests: wait an hour and try again.", "Trop de demandes : attendez une heure et réessayez.";
     "mail.invite_subject" => "You are invited to a relais workspace", "Invitation à un espace relais";
     "mail.invite_body" => "{who} invites you to join the workspace “{ws}” as {role}.\n\nOpen this link within 7 days to accept:\n{link}\n", "{who} vous invite à rejoindre l’espace « {ws} » en tant que {role}.\n\nOuvrez ce lien dans les 7 jours pour accepter :\n{link}\n";

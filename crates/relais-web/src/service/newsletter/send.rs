@@ -83,7 +83,7 @@ pub async fn create_issue(
     if body.is_empty() {
         return Err(err("nl_body", Code::Required));
     }
-    if body.len() > 500_000 {
+    if body.len() > crate::service::checks::MAX_TEXT {
         return Err(err("nl_body", Code::TooLong));
     }
     let subject = match f.subject.trim() {
@@ -110,6 +110,36 @@ pub async fn create_issue(
     let r = render::render(&body, format);
     if render::html_to_text(&r.html).trim().is_empty() {
         return Err(err("nl_body", Code::Required));
+    }
+    // The checks of any publication: a confidential code name or a card number never goes out
+    // by mail either.
+    let report = crate::service::checks::check(
+        state,
+        m,
+        &format!("{subject}\n\n{}", r.text),
+        "",
+        None,
+        m.workspace.lang,
+    )
+    .await
+    .map_err(|e| match e.field {
+        Some("text") => err("nl_body", e.code),
+        _ => e,
+    })?;
+    if report.blocking {
+        let why: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| matches!(f.severity, relais_guard::Severity::Block))
+            .map(|f| f.message.as_str())
+            .collect();
+        return Err(err("nl_body", Code::Blocked).with_detail(why.join("; ")));
+    }
+    if state.store.active_freeze(ws).await?.is_some() {
+        return Err(AppError {
+            status: axum::http::StatusCode::CONFLICT,
+            ..err("list_id", Code::Frozen)
+        });
     }
     let t = Tr(m.workspace.lang);
     let (foot_html, foot_text) = render::footer(t, &list);
@@ -323,6 +353,20 @@ pub async fn run_issue(
         return Ok(());
     }
     let store = &state.store;
+    // A crisis freeze holds issues too: the job waits (backoff) until someone unfreezes.
+    if store
+        .active_freeze(issue.workspace_id)
+        .await
+        .map_err(retry)?
+        .is_some()
+    {
+        let m = "publishing is frozen in this workspace: waiting for the unfreeze";
+        store
+            .set_issue_state(issue.id, "sending", Some(m))
+            .await
+            .map_err(retry)?;
+        return Err(JobError::Retry(m.into()));
+    }
     let Some(settings) = store
         .newsletter_settings(issue.workspace_id)
         .await
