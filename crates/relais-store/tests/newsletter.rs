@@ -323,14 +323,17 @@ async fn each_recipient_is_claimed_once_and_bounces_count() {
     s.settle_delivery(d, &later, 2).await.unwrap();
     let run_start = now() - 60_000;
     assert!(s
-        .reclaim_deferred(i3.id, 4, run_start, 10)
+        .deferred_due(i3.id, 4, run_start, 10)
         .await
         .unwrap()
         .is_empty());
     assert_eq!(s.reclaimable_deferred(i3.id, 4).await.unwrap(), 1);
-    let back = s.reclaim_deferred(i3.id, 4, now() + 1, 10).await.unwrap();
+    let back = s.deferred_due(i3.id, 4, now() + 1, 10).await.unwrap();
     assert_eq!(back.len(), 1);
     assert_eq!(back[0].1.id, b.id);
+    assert_eq!(back[0].1.email, "b@example.org");
+    assert!(s.retake_deferred(back[0].0).await.unwrap());
+    assert!(!s.retake_deferred(back[0].0).await.unwrap(), "taken once");
     s.settle_delivery(back[0].0, &later, 2).await.unwrap();
     assert_eq!(s.give_up_deferred(i3.id, 2).await.unwrap(), 1);
     assert_eq!(s.delivery_counts(i3.id).await.unwrap().failed, 1);

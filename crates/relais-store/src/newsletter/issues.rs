@@ -290,50 +290,68 @@ impl Store {
             .transpose()
     }
 
-    /// Takes deferred deliveries back (`deferred` → `sending`, one more attempt) while the
-    /// subscriber is still confirmed. Only those deferred before `before` (the start of this
-    /// run): a recipient deferred now waits for the next run.
-    pub async fn reclaim_deferred(
+    /// Deferred deliveries a run may try again: deferred before `before` (the start of this run,
+    /// so a recipient deferred now waits for the next run), attempts left, subscriber still
+    /// confirmed. Take each with [`Store::retake_deferred`] before sending.
+    pub async fn deferred_due(
         &self,
         issue_id: i64,
         max_attempts: i64,
         before: i64,
         limit: i64,
     ) -> Result<Vec<(i64, Subscriber)>> {
-        let ids = sqlx::query(
-            "SELECT d.id, d.subscriber_id FROM newsletter_deliveries d JOIN newsletter_subscribers s ON s.id = d.subscriber_id \
+        let cols = S_COLS
+            .split(", ")
+            .map(|c| format!("s.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(&format!(
+            "SELECT d.id, {cols} FROM newsletter_deliveries d JOIN newsletter_subscribers s ON s.id = d.subscriber_id \
              WHERE d.issue_id = $1 AND d.state = 'deferred' AND d.attempts < $2 AND s.state = 'confirmed' AND d.updated_at < $3 \
-             ORDER BY d.id LIMIT $4",
-        )
+             ORDER BY d.id LIMIT $4"
+        ))
         .bind(issue_id)
         .bind(max_attempts)
         .bind(before)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::new();
-        for r in ids {
-            let (id, sid): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
-            let n = sqlx::query(
-                "UPDATE newsletter_deliveries SET state = 'sending', attempts = attempts + 1, updated_at = $1 \
-                 WHERE id = $2 AND state = 'deferred'",
-            )
-            .bind(now())
-            .bind(id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-            if n == 1 {
-                let row = sqlx::query(&format!(
-                    "SELECT {S_COLS} FROM newsletter_subscribers WHERE id = $1"
-                ))
-                .bind(sid)
-                .fetch_one(&self.pool)
-                .await?;
-                out.push((id, sub_from_row(&row)?));
-            }
-        }
-        Ok(out)
+        rows.iter()
+            .map(|r| {
+                let id: i64 = r.try_get(0)?;
+                // The subscriber's columns follow the delivery id.
+                let sub = Subscriber {
+                    id: r.try_get(1)?,
+                    list_id: r.try_get(2)?,
+                    workspace_id: r.try_get(3)?,
+                    email: r.try_get(4)?,
+                    name: r.try_get(5)?,
+                    state: super::SubState::Confirmed,
+                    consent: r.try_get(7)?,
+                    unsub_nonce: r.try_get(8)?,
+                    bounces: r.try_get(9)?,
+                    created_at: r.try_get(10)?,
+                    confirmed_at: r.try_get(11)?,
+                    unsubscribed_at: r.try_get(12)?,
+                };
+                Ok((id, sub))
+            })
+            .collect()
+    }
+
+    /// Takes a deferred delivery back for one more attempt (`deferred` → `sending`). False when
+    /// another run took it.
+    pub async fn retake_deferred(&self, delivery_id: i64) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE newsletter_deliveries SET state = 'sending', attempts = attempts + 1, updated_at = $1 \
+             WHERE id = $2 AND state = 'deferred'",
+        )
+        .bind(now())
+        .bind(delivery_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
     }
 
     /// Records the outcome of a claimed delivery and, for a hard bounce, counts it on the

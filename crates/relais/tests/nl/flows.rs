@@ -12,7 +12,7 @@ pub fn marker() -> String {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap();
-    format!("{}{:06}", t.as_secs(), t.subsec_micros())
+    format!("{}k{:06}", t.as_secs(), t.subsec_micros())
 }
 
 /// Saves the mail server settings; returns the response.

@@ -4,7 +4,10 @@
 //! behind by a dead run becomes `unknown`, never re-sent. Per-recipient 4xx are retried on later
 //! runs (job backoff); 5xx are hard bounces.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
 
 use relais_domain::{Code, Permission};
 use relais_publish::newsletter::{FailureKind, NewsletterMessage, SmtpFailure};
@@ -26,6 +29,8 @@ use crate::{AppError, AppState};
 
 pub const ISSUE_JOB: &str = "newsletter.issue";
 const BATCH: i64 = 50;
+/// Messages in flight at once (each on its own pooled connection; lettre's pool holds 10).
+const CONCURRENCY: usize = 8;
 /// Attempts of a recipient whose server answers 4xx before the delivery is `failed`.
 pub const MAX_ATTEMPTS: i64 = 4;
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
@@ -119,7 +124,7 @@ pub async fn create_issue(
         &format!("{subject}\n\n{}", r.text),
         "",
         None,
-        m.workspace.lang,
+        user.lang.unwrap_or(m.workspace.lang),
     )
     .await
     .map_err(|e| match e.field {
@@ -255,6 +260,47 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Sends to a batch, `CONCURRENCY` at a time (one pooled SMTP connection each). Each item is
+    /// a deferred delivery to take back, or a subscriber to claim. Once a recipient's outcome says
+    /// "stop" or "later", `halt` is set and the items not started yet are left untouched.
+    async fn batch(
+        &self,
+        items: Vec<(Option<i64>, Subscriber)>,
+        halt: &AtomicBool,
+    ) -> Result<Next, StoreError> {
+        let store = &self.state.store;
+        let results: Vec<Result<Next, StoreError>> = stream::iter(items)
+            .map(|(delivery, sub)| async move {
+                if halt.load(Ordering::SeqCst) {
+                    return Ok(Next::Continue);
+                }
+                let claimed = match delivery {
+                    Some(d) => store.retake_deferred(d).await?.then_some(d),
+                    None => store.claim_delivery(self.issue, sub.id).await?,
+                };
+                let Some(d) = claimed else {
+                    return Ok(Next::Continue);
+                };
+                let next = self.one(d, &sub).await?;
+                if !matches!(next, Next::Continue) {
+                    halt.store(true, Ordering::SeqCst);
+                }
+                Ok(next)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut out = Next::Continue;
+        for r in results {
+            match (r?, &out) {
+                (n @ Next::Stop(_), _) => out = n,
+                (n @ Next::Later(_), Next::Continue) => out = n,
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
     async fn one(&self, delivery: i64, sub: &Subscriber) -> Result<Next, StoreError> {
         let token = unsub_token(&self.key, &sub.unsub_nonce);
         let domain = self
@@ -421,40 +467,30 @@ pub async fn run_issue(
         sender,
     };
     let started = now();
+    let halt = AtomicBool::new(false);
     // Recipients deferred by earlier runs first, then everyone not yet claimed.
     let mut next = Next::Continue;
-    'deferred: loop {
-        let batch = store
-            .reclaim_deferred(issue.id, MAX_ATTEMPTS, started, BATCH)
+    loop {
+        let due = store
+            .deferred_due(issue.id, MAX_ATTEMPTS, started, BATCH)
             .await
             .map_err(retry)?;
-        if batch.is_empty() {
+        if due.is_empty() {
             break;
         }
-        for (delivery, sub) in batch {
-            next = run.one(delivery, &sub).await.map_err(retry)?;
-            if !matches!(next, Next::Continue) {
-                break 'deferred;
-            }
+        let items = due.into_iter().map(|(d, s)| (Some(d), s)).collect();
+        next = run.batch(items, &halt).await.map_err(retry)?;
+        if halt.load(Ordering::SeqCst) {
+            break;
         }
     }
-    if matches!(next, Next::Continue) {
-        'fresh: loop {
-            let batch = store.next_recipients(&issue, BATCH).await.map_err(retry)?;
-            if batch.is_empty() {
-                break;
-            }
-            for sub in batch {
-                let Some(delivery) = store.claim_delivery(&issue, sub.id).await.map_err(retry)?
-                else {
-                    continue;
-                };
-                next = run.one(delivery, &sub).await.map_err(retry)?;
-                if !matches!(next, Next::Continue) {
-                    break 'fresh;
-                }
-            }
+    while !halt.load(Ordering::SeqCst) {
+        let fresh = store.next_recipients(&issue, BATCH).await.map_err(retry)?;
+        if fresh.is_empty() {
+            break;
         }
+        let items = fresh.into_iter().map(|s| (None, s)).collect();
+        next = run.batch(items, &halt).await.map_err(retry)?;
     }
     match next {
         Next::Stop(m) => {
