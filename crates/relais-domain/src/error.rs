@@ -70,6 +70,10 @@ codes! {
     MediaInUse => "media_in_use",
     NoReplies => "no_replies",
     EditedElsewhere => "edited_elsewhere",
+    SmtpUnreachable => "smtp_unreachable",
+    SmtpRefused => "smtp_refused",
+    NewsletterNotConfigured => "newsletter_not_configured",
+    TooManyRequests => "too_many_requests",
     Internal => "internal",
 }
 

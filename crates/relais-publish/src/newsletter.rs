@@ -1,12 +1,15 @@
 //! Newsletter by SMTP: build and send ONE message to ONE recipient (the subscriber list and the
 //! loop over it live with the caller). HTML + text alternative, RFC 8058 one-click unsubscribe
-//! headers, and the recipient's own unsubscribe link in both bodies.
+//! headers, and the recipient's own unsubscribe link in both bodies. Failures are classified
+//! ([`SmtpFailure`]) so the caller can tell a hard bounce from "not sent" and "maybe sent".
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::{PublishError, Secret};
@@ -128,19 +131,73 @@ pub struct Newsletter {
     transport: AsyncSmtpTransport<Tokio1Executor>,
 }
 
+/// Why one message did not go out, precise enough to decide what to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// 5xx for this message (RCPT or DATA refused): a hard bounce.
+    Rejected,
+    /// 530/534/535: the server refuses our credentials.
+    Auth,
+    /// 4xx: refused for now; nothing was delivered.
+    Deferred,
+    /// No session could be opened (DNS, refused, TLS handshake): nothing was delivered.
+    Unreachable,
+    /// Timeout or connection lost during the session: the message may have been accepted.
+    Unknown,
+    /// The message could not be built (a bad address…).
+    Invalid,
+}
+
+/// An SMTP failure: its kind, the server's reply code when there is one, and a message that
+/// never contains the password.
+#[derive(Debug, Clone)]
+pub struct SmtpFailure {
+    pub kind: FailureKind,
+    pub code: Option<u16>,
+    pub message: String,
+}
+
+impl std::fmt::Display for SmtpFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<SmtpFailure> for PublishError {
+    fn from(e: SmtpFailure) -> Self {
+        match e.kind {
+            FailureKind::Auth => PublishError::Disconnect(e.message),
+            FailureKind::Rejected | FailureKind::Invalid => PublishError::BadRequest(e.message),
+            FailureKind::Deferred | FailureKind::Unreachable => PublishError::Transient(e.message),
+            FailureKind::Unknown => PublishError::UnknownOutcome(e.message),
+        }
+    }
+}
+
+fn tls_params(host: &str) -> Result<TlsParameters, PublishError> {
+    TlsParameters::new(host.to_owned())
+        .map_err(|e| PublishError::Disconnect(format!("SMTP {host}: {e}")))
+}
+
 impl Newsletter {
     pub fn new(cfg: &SmtpConfig) -> Result<Self, PublishError> {
+        Self::build_transport(cfg, &cfg.host)
+    }
+
+    /// Connects to `addr` (already resolved and checked by the caller) while TLS still
+    /// verifies the certificate for `cfg.host`: the address checked is the address used.
+    pub fn pinned(cfg: &SmtpConfig, addr: IpAddr) -> Result<Self, PublishError> {
+        Self::build_transport(cfg, &addr.to_string())
+    }
+
+    fn build_transport(cfg: &SmtpConfig, server: &str) -> Result<Self, PublishError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server);
         let builder = match cfg.security {
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&cfg.host),
-            SmtpSecurity::StartTls => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&cfg.host)
-            }
-            SmtpSecurity::Plain => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
-                &cfg.host,
-            )),
-        }
-        .map_err(|e| PublishError::Disconnect(format!("SMTP {}: {e}", cfg.host)))?;
+            SmtpSecurity::Tls => builder.tls(Tls::Wrapper(tls_params(&cfg.host)?)),
+            SmtpSecurity::StartTls => builder.tls(Tls::Required(tls_params(&cfg.host)?)),
+            SmtpSecurity::Plain => builder,
+        };
         let mut builder = builder.port(cfg.port).timeout(Some(cfg.timeout));
         if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
             builder = builder.credentials(Credentials::new(u.clone(), p.expose().to_owned()));
@@ -152,7 +209,16 @@ impl Newsletter {
 
     /// Send one message; returns its `Message-ID`.
     pub async fn send(&self, m: &NewsletterMessage) -> Result<String, PublishError> {
-        let msg = build(m)?;
+        Ok(self.deliver(m).await?)
+    }
+
+    /// Send one message, with the failure classified for bounce and retry handling.
+    pub async fn deliver(&self, m: &NewsletterMessage) -> Result<String, SmtpFailure> {
+        let msg = build(m).map_err(|e| SmtpFailure {
+            kind: FailureKind::Invalid,
+            code: None,
+            message: e.to_string(),
+        })?;
         let id = msg
             .headers()
             .get_raw("Message-ID")
@@ -161,23 +227,57 @@ impl Newsletter {
         self.transport.send(msg).await.map_err(classify)?;
         Ok(id)
     }
+
+    /// Opens a session (greeting, EHLO, TLS, AUTH) and closes it: proves the settings work.
+    pub async fn check(&self) -> Result<(), SmtpFailure> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(SmtpFailure {
+                kind: FailureKind::Unreachable,
+                code: None,
+                message: "the SMTP server closed the session".into(),
+            }),
+            Err(e) => {
+                let mut f = classify(e);
+                // Nothing was sent while checking: a timeout means unreachable.
+                if f.kind == FailureKind::Unknown {
+                    f.kind = FailureKind::Unreachable;
+                }
+                Err(f)
+            }
+        }
+    }
 }
 
-/// 5xx: refused for good (535/530 = credentials: reconnect); 4xx: try later; a timeout may hit
-/// after the server accepted the data, so it is an unknown outcome.
-fn classify(e: lettre::transport::smtp::Error) -> PublishError {
-    let code = e.status().map(|c| c.to_string()).unwrap_or_default();
-    let msg = format!("SMTP {code} {e}");
-    if e.is_permanent() {
-        if code == "535" || code == "530" || code == "534" {
-            return PublishError::Disconnect(msg);
+/// 5xx: refused for good (530/534/535 = credentials); 4xx: try later; no session at all:
+/// unreachable; a timeout or a lost connection may hit after the server accepted the data, so
+/// it is an unknown outcome.
+fn classify(e: lettre::transport::smtp::Error) -> SmtpFailure {
+    let code = e.status().and_then(|c| c.to_string().parse::<u16>().ok());
+    let message = match code {
+        Some(c) => format!("SMTP {c} {e}"),
+        None => format!("SMTP {e}"),
+    };
+    let kind = if e.is_permanent() {
+        match code {
+            Some(530 | 534 | 535) => FailureKind::Auth,
+            _ => FailureKind::Rejected,
         }
-        return PublishError::BadRequest(msg);
+    } else if e.is_transient() {
+        FailureKind::Deferred
+    } else if e.is_tls() || e.to_string().starts_with("Connection error") {
+        // lettre reports DNS, connect and handshake failures as `Connection`.
+        FailureKind::Unreachable
+    } else if e.is_client() {
+        FailureKind::Invalid
+    } else {
+        FailureKind::Unknown
+    };
+    SmtpFailure {
+        kind,
+        code,
+        message,
     }
-    if e.is_timeout() {
-        return PublishError::UnknownOutcome(msg);
-    }
-    PublishError::Transient(msg)
 }
 
 #[cfg(test)]
@@ -208,5 +308,26 @@ mod tests {
             ..m
         })
         .is_err());
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_unreachable_not_unknown() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        let n = Newsletter::pinned(
+            &SmtpConfig {
+                host: "localhost".into(),
+                port,
+                security: SmtpSecurity::Plain,
+                username: None,
+                password: None,
+                timeout: Duration::from_secs(5),
+            },
+            "127.0.0.1".parse().unwrap(),
+        )
+        .unwrap();
+        let e = n.check().await.unwrap_err();
+        assert_eq!(e.kind, FailureKind::Unreachable, "{e}");
     }
 }

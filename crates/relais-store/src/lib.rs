@@ -18,6 +18,7 @@ pub mod live;
 pub mod media;
 pub mod mentions;
 pub mod migrate;
+pub mod newsletter;
 pub mod notifications;
 pub mod oauth;
 pub mod parts;

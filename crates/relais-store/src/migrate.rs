@@ -36,6 +36,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(9, "0009_mentions_alerts"),
     migration!(10, "0010_calendar_approvals"),
     migration!(11, "0011_media_threads"),
+    migration!(12, "0012_newsletter"),
     migration!(13, "0013_blog"),
     migration!(14, "0014_oauth"),
     migration!(15, "0015_live_sources"),

@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
     ));
     Router::new()
         .merge(ui)
+        .merge(pages::newsletter_public::unprotected())
         .nest("/api/v1", api::router())
         .merge(ops::router())
         .merge(assets::router())

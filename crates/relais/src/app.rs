@@ -116,6 +116,7 @@ impl Application {
             let mut registry = Registry::new();
             relais_web::service::mailjob::register(&mut registry, state.clone());
             relais_web::service::notify::register(&mut registry, state.clone());
+            relais_web::service::newsletter::register(&mut registry, state.clone());
             relais_web::service::alerts::engine::register(&mut registry, state.clone());
             relais_web::service::alerts::engine::schedule(&store).await?;
             relais_web::service::blog::register(&mut registry, state.clone());

@@ -12,6 +12,8 @@ mod listening;
 mod me;
 mod media;
 mod review;
+mod newsletter;
+pub mod newsletter_public;
 mod workspace;
 
 use axum::extract::FromRequestParts;
@@ -180,6 +182,37 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{id}/revoke", post(me::token_revoke))
         .route("/admin/jobs", get(me::jobs))
         .route("/admin/jobs/{id}/retry", post(me::job_retry))
+        .route("/w/{ws}/newsletter", get(newsletter::index))
+        .route(
+            "/w/{ws}/newsletter/settings",
+            post(newsletter::save_settings),
+        )
+        .route("/w/{ws}/newsletter/lists", post(newsletter::create_list))
+        .route("/w/{ws}/newsletter/lists/{id}", get(newsletter::list))
+        .route(
+            "/w/{ws}/newsletter/lists/{id}/import",
+            post(newsletter::import),
+        )
+        .route(
+            "/w/{ws}/newsletter/lists/{id}/export.csv",
+            get(newsletter::export),
+        )
+        .route("/w/{ws}/newsletter/issues", post(newsletter::send_issue))
+        .route("/w/{ws}/newsletter/issues/new", get(newsletter::issue_form))
+        .route("/w/{ws}/newsletter/issues/{id}", get(newsletter::issue))
+        .route(
+            "/w/{ws}/newsletter/issues/{id}/resume",
+            post(newsletter::resume),
+        )
+        .route("/w/{ws}/newsletter/bounces", get(newsletter::bounces))
+        .route(
+            "/nl/{list}",
+            get(newsletter_public::subscribe_form).post(newsletter_public::subscribe),
+        )
+        .route(
+            "/nl/confirm/{token}",
+            get(newsletter_public::confirm_page).post(newsletter_public::confirm),
+        )
 }
 
 /// Renders a template into an HTML response that is never cached.

@@ -21,6 +21,7 @@ pub mod live;
 pub mod mailjob;
 pub mod media;
 pub mod mentions;
+pub mod newsletter;
 pub mod notify;
 pub mod preview;
 pub mod review_links;
