@@ -23,6 +23,14 @@ pub struct LiveSource {
     pub lease_until: i64,
 }
 
+/// A source to follow: its key (settings without secrets), kind, settings and sealed token.
+pub struct NewLiveSource<'a> {
+    pub key: &'a str,
+    pub kind: &'a str,
+    pub config: &'a str,
+    pub secret_id: Option<i64>,
+}
+
 /// A workspace's subscription, with its source.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LiveSubscription {
@@ -56,11 +64,14 @@ impl Store {
         conn: &mut sqlx::AnyConnection,
         workspace_id: i64,
         name: &str,
-        key: &str,
-        kind: &str,
-        config: &str,
-        secret_id: Option<i64>,
+        src: NewLiveSource<'_>,
     ) -> Result<i64> {
+        let NewLiveSource {
+            key,
+            kind,
+            config,
+            secret_id,
+        } = src;
         let t = now();
         sqlx::query(
             "INSERT INTO live_sources (source_key, kind, config, secret_id, created_at) VALUES ($1, $2, $3, $4, $5) \

@@ -137,10 +137,12 @@ pub async fn add(
             &mut tx,
             m.workspace.id,
             &name,
-            &key,
-            &kind,
-            &v.to_string(),
-            secret,
+            relais_store::live::NewLiveSource {
+                key: &key,
+                kind: &kind,
+                config: &v.to_string(),
+                secret_id: secret,
+            },
         )
         .await
         .map_err(|e| match e {
