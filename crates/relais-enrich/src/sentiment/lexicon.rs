@@ -440,10 +440,16 @@ pub const BUILTIN: [(&str, &str); 8] = [
     ("data/common.tsv", include_str!("../../data/common.tsv")),
     ("data/en.tsv", include_str!("../../data/en.tsv")),
     ("data/en_rules.tsv", include_str!("../../data/en_rules.tsv")),
-    ("data/en_crisis.tsv", include_str!("../../data/en_crisis.tsv")),
+    (
+        "data/en_crisis.tsv",
+        include_str!("../../data/en_crisis.tsv"),
+    ),
     ("data/fr.tsv", include_str!("../../data/fr.tsv")),
     ("data/fr_rules.tsv", include_str!("../../data/fr_rules.tsv")),
-    ("data/fr_crisis.tsv", include_str!("../../data/fr_crisis.tsv")),
+    (
+        "data/fr_crisis.tsv",
+        include_str!("../../data/fr_crisis.tsv"),
+    ),
     ("data/stop.tsv", include_str!("../../data/stop.tsv")),
 ];
 

@@ -11,9 +11,9 @@ mod ical;
 mod listening;
 mod me;
 mod media;
-mod review;
 mod newsletter;
 pub mod newsletter_public;
+mod review;
 mod workspace;
 
 use axum::extract::FromRequestParts;
