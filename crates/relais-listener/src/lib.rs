@@ -49,6 +49,12 @@ impl Listener {
         }
     }
 
+    /// Uses this enricher (e.g. with a user sentiment lexicon) instead of the built-in one.
+    pub fn with_enricher(mut self, e: Enricher) -> Listener {
+        self.enricher = Arc::new(e);
+        self
+    }
+
     /// Registers the poll job and its schedule.
     pub async fn register(&self, registry: &mut Registry) -> relais_store::Result<()> {
         let me = self.clone();

@@ -122,7 +122,13 @@ impl Application {
             relais_web::service::blog::register(&mut registry, state.clone());
             relais_web::service::blog::schedule(&store).await?;
             relais_web::service::approval_expiry::install(&mut registry, state.clone()).await?;
-            let listener = relais_listener::Listener::new(store.clone(), net.clone());
+            let mut listener = relais_listener::Listener::new(store.clone(), net.clone());
+            if !s.listening.sentiment_lexicon.is_empty() {
+                let path = std::path::Path::new(&s.listening.sentiment_lexicon);
+                let e = relais_listener::Enricher::with_lexicon(path)
+                    .map_err(|e| anyhow::anyhow!("listening.sentiment_lexicon: {e}"))?;
+                listener = listener.with_enricher(e);
+            }
             listener.register(&mut registry).await?;
             live = Some(relais_listener::live::LiveRunner::new(
                 listener,

@@ -23,6 +23,15 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     pub database: DatabaseSettings,
     pub media: MediaSettings,
+    pub listening: ListeningSettings,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ListeningSettings {
+    /// A sentiment lexicon (TSV, see docs/enrich.md) added to the built-in French and English
+    /// ones; empty = built-in only.
+    pub sentiment_lexicon: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -92,6 +101,7 @@ impl Default for Settings {
             smtp: None,
             database: DatabaseSettings::default(),
             media: MediaSettings::default(),
+            listening: ListeningSettings::default(),
         }
     }
 }
@@ -238,6 +248,9 @@ impl Settings {
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
                 .collect();
+        }
+        if let Some(v) = get("RELAIS_SENTIMENT_LEXICON") {
+            self.listening.sentiment_lexicon = v;
         }
         if let Some(v) = get("RELAIS_SECURE_COOKIES") {
             self.security.secure_cookies = v;

@@ -229,3 +229,41 @@ async fn opml_import_export_and_mentions_csv() {
         "{csv}"
     );
 }
+
+#[tokio::test]
+async fn a_sentiment_lexicon_extends_the_built_in_one_and_a_bad_one_stops_the_start() {
+    let dir = relais_store::testing::TempDir::new();
+    let bad = dir.0.join("bad.tsv");
+    std::fs::write(&bad, "fr\tcitronnade\tminus\n").unwrap();
+    let mut s = relais::config::Settings::from_toml("listen = \"127.0.0.1:0\"\n", "test").unwrap();
+    s.data_dir = dir.0.clone();
+    s.database_url = format!("sqlite://{}/relais.db", dir.0.display());
+    s.listening.sentiment_lexicon = bad.display().to_string();
+    let roles = relais::app::Roles {
+        web: false,
+        worker: true,
+    };
+    let err = match relais::app::Application::build(&s, roles).await {
+        Ok(_) => panic!("a bad lexicon must stop the start"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(
+        err.contains("listening.sentiment_lexicon") && err.contains("line 1"),
+        "{err}"
+    );
+    let good = dir.0.join("good.tsv");
+    std::fs::write(&good, "fr\tcitronnade\t-3\n").unwrap();
+    let e = relais_listener::Enricher::with_lexicon(&good).unwrap();
+    let item = relais_listener::Incoming {
+        text: "Cette citronnade, franchement.".into(),
+        langs: vec!["fr".into()],
+        ..Default::default()
+    };
+    assert_eq!(e.enrich(&item, 0).sentiment, "negative");
+    assert_eq!(
+        relais_listener::Enricher::default()
+            .enrich(&item, 0)
+            .sentiment,
+        "neutral"
+    );
+}
