@@ -32,6 +32,9 @@ pub struct PublisherConfig {
     pub lost_after_ms: i64,
     /// Delay before reading the channel back after an unknown outcome (let the post appear).
     pub reconcile_delay_ms: i64,
+    /// Where the networks that fetch media by URL (Instagram, Threads) find attached files:
+    /// `{public_url}/public/media/` (the file's content hash is the capability); None = not served.
+    pub public_media_base: Option<String>,
     /// Attempts of one reconcile job (network errors while reading back).
     pub reconcile_max_attempts: i64,
 }
@@ -47,6 +50,7 @@ impl Default for PublisherConfig {
             lost_after_ms: 120_000,
             reconcile_delay_ms: 10_000,
             reconcile_max_attempts: 6,
+            public_media_base: None,
         }
     }
 }

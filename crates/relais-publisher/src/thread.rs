@@ -72,8 +72,12 @@ async fn media_of(
             mime: m.mime,
             filename: m.filename,
             alt: Some(m.alt).filter(|a| !a.trim().is_empty()),
-            // Instagram and Threads fetch media by public URL: not served publicly yet.
-            url: None,
+            // Instagram and Threads fetch media by URL instead of receiving the bytes.
+            url: p
+                .cfg
+                .public_media_base
+                .as_ref()
+                .map(|b| format!("{b}{}", m.storage_key)),
         });
     }
     Ok(out)

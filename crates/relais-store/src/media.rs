@@ -115,6 +115,19 @@ impl Store {
         media_from_row(&r)
     }
 
+    /// A file of the library by its storage key (`<ws>/<sha256>`): the public URL networks
+    /// such as Instagram fetch. NotFound when no library entry has that content.
+    pub async fn media_by_storage_key(&self, key: &str) -> Result<Media> {
+        let r = sqlx::query(&format!(
+            "SELECT {M_COLS} FROM media WHERE storage_key = $1 ORDER BY id LIMIT 1"
+        ))
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        media_from_row(&r)
+    }
+
     pub async fn list_media(&self, workspace_id: i64) -> Result<Vec<Media>> {
         let rows = sqlx::query(&format!(
             "SELECT {M_COLS} FROM media WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT 500"

@@ -139,7 +139,10 @@ impl Application {
             let publisher = relais_publisher::Publisher::with_media(
                 (*state.keyring).clone(),
                 net.clone(),
-                Default::default(),
+                relais_publisher::PublisherConfig {
+                    public_media_base: Some(state.link("/public/media/")),
+                    ..Default::default()
+                },
                 Some(media.clone()),
             );
             relais_publisher::register(&mut registry, publisher);

@@ -597,3 +597,38 @@ async fn autosave_keeps_drafts_and_refuses_a_stale_tab() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn networks_that_fetch_by_url_get_a_public_address_only_for_library_files() {
+    let app = spawn_app().await;
+    let owner = app.owner("fr").await;
+    let ws = app.create_workspace(&owner, "Acme").await;
+    let data = png(7);
+    let r = upload(&app, &owner, ws, "p.png", data.clone(), "un pixel").await;
+    assert!(r.status().is_success() || r.status().is_redirection());
+    let m = app.state.store.list_media(ws).await.unwrap().remove(0);
+    // No session needed (Instagram and Threads fetch it), the right type, nosniff.
+    let anon = reqwest::Client::new();
+    let r = anon
+        .get(app.at(&format!("/public/media/{}", m.storage_key)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.bytes().await.unwrap().to_vec(), data);
+    // Any other hash, a malformed one, or another workspace's prefix: 404.
+    for bad in [
+        format!("{ws}/{}", "0".repeat(64)),
+        format!("{ws}/../x"),
+        format!("{}/{}", ws + 1, m.sha256),
+    ] {
+        let r = anon
+            .get(app.at(&format!("/public/media/{bad}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{bad}");
+    }
+}

@@ -193,3 +193,44 @@ pub async fn file(
     );
     Ok(res)
 }
+
+/// A library file for the networks that fetch media by URL (Instagram, Threads). No session: the
+/// path holds the file's SHA-256, which only someone who has the file can know; only files still
+/// in a library, of the types the upload accepted, are served.
+pub async fn public_file(
+    State(state): State<AppState>,
+    Path((ws, hash)): Path<(i64, String)>,
+) -> Result<Response, AppError> {
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::not_found());
+    }
+    let key = format!("{ws}/{hash}");
+    let row = state
+        .store
+        .media_by_storage_key(&key)
+        .await
+        .map_err(|_| AppError::not_found())?;
+    if relais_domain::media::Kind::from_mime(&row.mime).is_none() {
+        return Err(AppError::not_found());
+    }
+    let data = state
+        .media
+        .read(&key)
+        .await
+        .map_err(|_| AppError::not_found())?;
+    let mut res = data.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&row.mime).map_err(|_| AppError::internal())?,
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400, immutable"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(res)
+}

@@ -65,6 +65,7 @@ pub fn router() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/w/{ws}/media/{id}/file", get(media::file))
+        .route("/public/media/{ws}/{hash}", get(media::public_file))
         .route("/w/{ws}/media/{id}/alt", post(media::set_alt))
         .route("/w/{ws}/media/{id}/delete", post(media::delete))
         .route("/w/{ws}/posts", get(compose::list))
