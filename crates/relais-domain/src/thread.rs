@@ -9,12 +9,13 @@ pub struct Replies {
     pub first_comment: bool,
 }
 
-/// Replies per network name: the networks whose connector sends `reply_to` (add X and Threads
-/// here once their connectors do).
+/// Replies per network name: the networks whose connector sends `reply_to` (Facebook and
+/// Instagram answer with a comment, so they have a first comment but no thread).
 pub fn replies(network: &str) -> Replies {
     let (thread, first_comment) = match network {
-        "mastodon" | "bluesky" => (true, true),
+        "mastodon" | "bluesky" | "x" | "threads" => (true, true),
         "matrix" | "telegram" => (true, false),
+        "facebook" | "instagram" => (false, true),
         _ => (false, false),
     };
     Replies {
