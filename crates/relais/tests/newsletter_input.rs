@@ -286,6 +286,25 @@ async fn bounces_and_bad_input() {
         .unwrap();
     assert!(r.status().is_success(), "{:?}", r.text().await);
 
+    // When the workspace reviews what goes out, only an approved post can be sent.
+    let mut tx = app.state.store.begin().await.unwrap();
+    app.state
+        .store
+        .set_approval_mode(&mut tx, ws, "internal")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let r = app.submit(&owner, &new, &post, &fields).await;
+    assert!(matches!(r.status().as_u16(), 403 | 422), "{}", r.status());
+    assert!(r.text().await.unwrap().contains("choose an approved post"));
+    let mut tx = app.state.store.begin().await.unwrap();
+    app.state
+        .store
+        .set_approval_mode(&mut tx, ws, "none")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
     // Every page is translated, and the workspace's navigation leads to the newsletter.
     for path in [
         format!("/w/{ws}/newsletter"),

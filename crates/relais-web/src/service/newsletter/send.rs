@@ -85,6 +85,27 @@ pub async fn create_issue(
             (Some(post.id), post.body, Format::Markdown)
         }
     };
+    // When the workspace reviews what goes out, an issue goes out only as an approved post.
+    if state.store.approval_mode(ws).await? != "none" {
+        let approved = match post_id {
+            Some(id) => state.store.targets_of_post(id).await?.iter().any(|t| {
+                use relais_domain::publish::TargetState::*;
+                matches!(t.state, Approved | Scheduled | Publishing | Published)
+            }),
+            None => false,
+        };
+        if !approved {
+            return Err(
+                AppError::from(field("post_id", Code::Forbidden)).with_detail(
+                    if post_id.is_some() {
+                        "the post is not approved yet"
+                    } else {
+                        "choose an approved post"
+                    },
+                ),
+            );
+        }
+    }
     if body.is_empty() {
         return Err(err("nl_body", Code::Required));
     }
