@@ -25,6 +25,10 @@ pub struct IngestArgs {
     pub queries: usize,
     #[arg(long, default_value_t = 10)]
     pub workspaces: usize,
+    /// Share of events that mention a followed brand (the rest is the stream's background: on a
+    /// firehose almost nothing matches). 100 = every event is about a followed brand.
+    #[arg(long, default_value_t = 5)]
+    pub match_percent: u32,
     /// Events per batch (one transaction per batch).
     #[arg(long, default_value_t = 2_000)]
     pub batch: usize,
@@ -110,8 +114,19 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
             .await?;
     }
     tx.commit().await?;
+    // Background posts talk about brands nobody follows.
+    let others: Vec<String> = corpus::brands(args.queries.max(1) * 4, &mut rng)
+        .into_iter()
+        .filter(|b| !brands.contains(b))
+        .collect();
     let lines: Vec<String> = (0..args.events)
-        .map(|_| corpus::post(&mut rng, &brands))
+        .map(|_| {
+            if rng.below(100) < args.match_percent as usize {
+                corpus::post(&mut rng, &brands)
+            } else {
+                corpus::post(&mut rng, &others)
+            }
+        })
         .collect();
     let net = relais_net::Net::new(relais_net::NetConfig::default())?;
     let listener = Listener::new(store.clone(), net);
@@ -147,17 +162,19 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     let cpu = cpu0.zip(process_cpu_s()).map(|(a, b)| b - a);
     let n = args.events as f64;
     println!(
-        "ingest bench on {}: {} events, {} queries in {} workspaces, {} mentions stored ({} unparsable)",
+        "ingest bench on {}: {} events ({} % about followed brands), {} queries in {} workspaces, {} mentions stored ({} unparsable)",
         format!("{:?}", store.backend()).to_lowercase(),
         args.events,
+        args.match_percent,
         args.queries,
         ws.len(),
         stored,
         bad
     );
     println!(
-        "throughput: {:.0} events/s wall{}; receipt→stored p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (batches of {})",
+        "throughput: {:.0} events/s wall ({:.0} stored mentions/s){}; receipt→stored p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (batches of {})",
         n / wall,
+        stored as f64 / wall,
         cpu.filter(|c| *c > 0.0)
             .map(|c| format!(", {:.0} events per CPU-second ({:.2} CPU-s)", n / c, c))
             .unwrap_or_default(),
