@@ -273,8 +273,12 @@ async fn assert_once_each(store: &Store, ids: &BTreeMap<i64, String>, rx: &Recei
     got.len()
 }
 
+/// The database restart would disturb the other test on PostgreSQL: one at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_a_publish_then_restart_publishes_once() {
+    let _one = ONE_AT_A_TIME.lock().await;
     relais::app::install_crypto_provider();
     let t_start = Instant::now();
     let rx = Receiver::start(Duration::from_secs(3), Duration::ZERO).await;
@@ -390,6 +394,7 @@ fn stop_and_start_pg(bin: &str, data: &str, down: Duration) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_restart_during_publishing_loses_nothing() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let Some(base) = relais_store::testing::pg_url() else {
         eprintln!("skipped: set RELAIS_TEST_PG (server from /work/shared/peers/start-postgres.sh) to restart PostgreSQL during publishing");
         return;
