@@ -35,11 +35,18 @@ macro_rules! table {
     };
 }
 
-// Every string of the interface, in both languages.
+// Every string of the interface, in both languages (two tables to keep files small).
 mod strings;
-use strings::lookup;
+mod strings_listen;
+
+fn lookup(key: &str, lang: Lang) -> Option<&'static str> {
+    strings::lookup(key, lang).or_else(|| strings_listen::lookup(key, lang))
+}
+
 #[cfg(test)]
-use strings::KEYS;
+fn keys() -> impl Iterator<Item = &'static &'static str> {
+    strings::KEYS.iter().chain(strings_listen::KEYS)
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Tr(pub Lang);
@@ -227,7 +234,7 @@ mod tests {
     #[test]
     fn keys_unique_and_dates_localised() {
         let mut seen = std::collections::HashSet::new();
-        for k in KEYS {
+        for k in keys() {
             assert!(seen.insert(k), "duplicate key {k}");
         }
         // 2026-11-24 08:30 UTC = 09:30 in Paris.
