@@ -45,6 +45,7 @@ pub fn fast_config() -> PublisherConfig {
         lost_after_ms: 1_000,
         reconcile_delay_ms: 100,
         reconcile_max_attempts: 4,
+        public_media_base: None,
     }
 }
 
