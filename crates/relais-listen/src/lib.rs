@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod cli;
 pub mod fold;
+mod hash;
 pub mod lang;
 pub mod matcher;
 pub mod query;

@@ -110,7 +110,7 @@ pub fn throughput(m: &Matcher, posts: &[(String, Option<String>)], runs: usize) 
             };
             m.match_with(&mut scratch, text, langs, &mut out);
             matches += out.len() as u64;
-            cands += scratch.cands.len();
+            cands += scratch.candidates().len();
         }
         wall.push(posts.len() as f64 / t.elapsed().as_secs_f64());
         if let (Some(a), Some(b)) = (c0, thread_cpu_ns()) {

@@ -4,14 +4,14 @@
 use super::freq::{prefix_cost, token_cost};
 use super::program::{Elem, Node, Program, Span};
 
-/// Prefix anchors are indexed under a truncation to one of these lengths, so a post token needs
-/// at most this many extra lookups (and only for lengths some query uses).
-pub const PREFIX_LENS: [usize; 8] = [1, 2, 3, 4, 6, 8, 12, 16];
+/// Prefix anchors are indexed under their first (at most) this many bytes: a key of every
+/// length up to it, so that for the usual stems a key hit is a real prefix match.
+pub const MAX_PREFIX_KEY: usize = 16;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Anchor {
     Token(u32),
-    /// A prefix truncated to a length of [`PREFIX_LENS`] (id in `Program::ptable`).
+    /// A prefix truncated to [`MAX_PREFIX_KEY`] bytes (id in `Program::ptable`).
     Prefix(u32),
 }
 
@@ -45,14 +45,9 @@ impl Loads {
     }
 }
 
-/// Largest canonical length ≤ `len`.
+/// Length of the key indexing a prefix of `len` bytes.
 pub fn canonical_len(len: usize) -> usize {
-    PREFIX_LENS
-        .iter()
-        .copied()
-        .filter(|&l| l <= len)
-        .max()
-        .unwrap_or(1)
+    len.min(MAX_PREFIX_KEY)
 }
 
 /// The cheapest anchor set of `node`, with its estimated cost (probability that a post hits

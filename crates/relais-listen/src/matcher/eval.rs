@@ -7,11 +7,12 @@
 use super::program::{Elem, Node, Program, Span, NONE};
 use crate::fold::Tokens;
 
+/// Per prefix key: the epoch of the last post with a token carrying it, and the first such
+/// token.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct VState {
     pub stamp: u32,
     pub first: u32,
-    pub last: u32,
 }
 
 /// Reusable per-thread buffers for matching. Create one per thread (or use
@@ -21,13 +22,21 @@ pub struct Scratch {
     pub(crate) tokens: Tokens,
     pub(crate) ids: Vec<u32>,
     pub(crate) next: Vec<u32>,
-    pub(crate) vstate: Vec<VState>,
+    /// Bit per vocabulary id: it occurs in the current post (set in pass 1, cleared with the
+    /// next post; small enough to stay in L1 where candidates read it).
+    pub(crate) present: Vec<u64>,
+    /// Per vocabulary id: its first and last positions in the current post (valid when
+    /// present).
+    pub(crate) vpos: Vec<(u32, u32)>,
+    /// Per prefix key: `stamp` and `first` only.
     pub(crate) pstate: Vec<VState>,
     pub(crate) qstamp: Vec<u32>,
     pub(crate) epoch: u32,
+    /// Queries evaluated for the last text are `cands[..ncands]`.
     pub(crate) cands: Vec<u32>,
-    /// Root node of each candidate.
-    pub(crate) croots: Vec<u32>,
+    pub(crate) ncands: usize,
+    /// Matches of the last text, unsorted: `res[..]` up to a count kept by the walk.
+    pub(crate) res: Vec<u32>,
     pub(crate) hits: Vec<u32>,
     pub(crate) phits: Vec<u32>,
     /// Tokens passing the vocabulary / prefix filters (pass 1a), grown never shrunk.
@@ -36,6 +45,8 @@ pub struct Scratch {
     pub(crate) occ_l: Vec<(u32, u32)>,
     pub(crate) occ_r: Vec<(u32, u32)>,
     pub(crate) matcher_id: u64,
+    /// Where the loads that warm the cache go (see `post.rs`).
+    pub(crate) touched: u64,
 }
 
 impl Scratch {
@@ -54,8 +65,11 @@ impl Scratch {
     ) {
         if self.matcher_id != matcher_id {
             self.matcher_id = matcher_id;
-            self.vstate.clear();
-            self.vstate.resize(vocab, VState::default());
+            self.present.clear();
+            self.present.resize(vocab.div_ceil(64) + 1, 0);
+            self.hits.clear();
+            self.vpos.clear();
+            self.vpos.resize(vocab, (0, 0));
             self.pstate.clear();
             self.pstate.resize(prefixes, VState::default());
             self.qstamp.clear();
@@ -65,7 +79,6 @@ impl Scratch {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             // Wrapped after 4 billion posts: stale stamps could collide, reset them.
-            self.vstate.fill(VState::default());
             self.pstate.fill(VState::default());
             self.qstamp.fill(0);
             self.epoch = 1;
@@ -74,7 +87,7 @@ impl Scratch {
 
     /// Queries evaluated for the last text (anchored on its tokens, minus trivial ones).
     pub fn candidates(&self) -> &[u32] {
-        &self.cands
+        &self.cands[..self.ncands]
     }
 
     /// The tokens of the last matched text.
@@ -92,16 +105,23 @@ pub(crate) struct Ctx<'a> {
     pub tokens: &'a Tokens,
     pub ids: &'a [u32],
     pub next: &'a [u32],
-    pub vstate: &'a [VState],
+    pub present: &'a [u64],
+    pub vpos: &'a [(u32, u32)],
     pub pstate: &'a [VState],
     pub epoch: u32,
     pub langs: &'a [&'a str],
 }
 
 impl Ctx<'_> {
+    /// True when vocabulary token `v` occurs in the post.
+    #[inline]
+    pub fn present(&self, v: u32) -> bool {
+        self.present[v as usize / 64] >> (v % 64) & 1 != 0
+    }
+
     pub fn eval(&self, node: u32, occ: &mut Occurrences) -> bool {
         match self.p.nodes[node as usize] {
-            Node::Word(v) => self.vstate[v as usize].stamp == self.epoch,
+            Node::Word(v) => self.present(v),
             Node::Span(s) => self.span_each(&self.p.spans[s as usize], &mut |_, _| true),
             Node::Lang(l) => {
                 let code = &self.p.langs[l as usize];
@@ -141,7 +161,8 @@ impl Ctx<'_> {
 
     /// Calls `f(start, end)` for each occurrence of the span until it returns true.
     /// Returns whether `f` returned true.
-    fn span_each(&self, sp: &Span, f: &mut dyn FnMut(u32, u32) -> bool) -> bool {
+    #[inline]
+    fn span_each(&self, sp: &Span, mut f: impl FnMut(u32, u32) -> bool) -> bool {
         let elems = self.p.span_elems(sp);
         let len = elems.len();
         let n = self.tokens.len();
@@ -153,11 +174,10 @@ impl Ctx<'_> {
             let Elem::Exact(v) = elems[k] else {
                 return false;
             };
-            let st = self.vstate[v as usize];
-            if st.stamp != self.epoch {
+            if !self.present(v) {
                 return false;
             }
-            let mut pos = st.first;
+            let mut pos = self.vpos[v as usize].0;
             while pos != NONE {
                 let p = pos as usize;
                 if p >= k && p - k + len <= n && self.span_at(elems, sp.mark, p - k) {

@@ -41,7 +41,7 @@ pub enum Node {
 #[derive(Debug, Clone, Default)]
 pub struct Program {
     pub vocab: TokenTable,
-    /// Prefixes truncated to a canonical length (see `anchor::PREFIX_LENS`).
+    /// Prefixes truncated to `anchor::MAX_PREFIX_KEY` bytes.
     pub ptable: TokenTable,
     pub nodes: Vec<Node>,
     pub kids: Vec<u32>,
@@ -53,28 +53,56 @@ pub struct Program {
     pub roots: Vec<u32>,
     /// Per query: signature test every matching post passes (see [`Filter`]).
     pub filters: Vec<Filter>,
-    /// Signature bit of each vocabulary id (see [`Program::assign_sig_bits`]).
+    /// Signature bit of each vocabulary id, then of each prefix key (see
+    /// [`Program::assign_sig_bits`]).
     pub sigbit: Vec<u8>,
+    /// Atoms of the truth tables (see `truth::Plan`).
+    pub atoms: Vec<u32>,
+    /// Per query: how a candidate is evaluated.
+    pub plans: Vec<super::truth::Plan>,
 }
 
+/// A post's signature: one bit per frequent vocabulary token or prefix key, shared bits for
+/// the others.
+pub type Sig = u128;
 /// Bit set in every post signature: `any` uses it to mean "no constraint".
-pub const SIG_ALWAYS: u64 = 1 << 63;
-/// Vocabulary tokens that get a signature bit of their own (the most frequent ones).
-const DEDICATED_BITS: usize = 32;
+pub const SIG_ALWAYS: Sig = 1 << 63;
+/// Keys that get a signature bit of their own (the most frequent ones). Many: a frequent word
+/// required besides a rarer anchor (`brand AND (refund OR delay)`) filters only with its own
+/// bit; shared bits are set in most posts by frequent words.
+const DEDICATED_BITS: u32 = 96;
 
-/// Necessary condition for a query to match, on the post's 64-bit token signature: it contains
-/// all `req` bits (tokens every match contains) and one of the `any` bits (from an OR: each
-/// alternative requires one of them). Rejects most candidates without walking their program.
+/// Signature bit of the key of rank `r` (bit 63 is [`SIG_ALWAYS`]).
+fn bit_of_rank(r: u32) -> u8 {
+    (if r < 63 { r } else { r + 1 }) as u8
+}
+
+/// Necessary condition for a query to match, on the post's 128-bit signature: it contains all
+/// `req` bits (tokens every match contains) and one of the `any` bits (from an OR: each
+/// alternative requires one of them; within the low 64 bits, else no constraint). Rejects most
+/// candidates without evaluating them. Two words, not a `u128`, to keep anchor entries small.
 #[derive(Debug, Clone, Copy)]
 pub struct Filter {
-    pub req: u64,
-    pub any: u64,
+    req: [u64; 2],
+    any: u64,
 }
 
 impl Filter {
+    fn new(req: Sig, any: Sig) -> Filter {
+        Filter {
+            req: [req as u64, (req >> 64) as u64],
+            any: if any == 0 || any >> 64 != 0 {
+                SIG_ALWAYS as u64
+            } else {
+                any as u64
+            },
+        }
+    }
+
     #[inline]
-    pub fn passes(self, sig: u64) -> bool {
-        (self.req & !sig == 0) & (self.any & sig != 0)
+    pub fn passes(self, sig: Sig) -> bool {
+        let (lo, hi) = (sig as u64, (sig >> 64) as u64);
+        ((self.req[0] & !lo) | (self.req[1] & !hi) == 0) & (self.any & lo != 0)
     }
 }
 
@@ -187,46 +215,97 @@ impl Program {
     /// posts) get one bit each, so that requiring them is an exact test; the others share the
     /// remaining bits by id. Call once all queries are added.
     pub fn assign_sig_bits(&mut self) {
-        let n = self.vocab.len();
-        let mut by_freq: Vec<u32> = (0..n as u32).collect();
-        let cost: Vec<f64> = by_freq
-            .iter()
-            .map(|&v| super::freq::token_cost(self.vocab.key(v)))
+        // Keys: vocabulary ids, then prefix keys (a post has a prefix key when one of its
+        // tokens starts with it).
+        let nv = self.vocab.len();
+        let n = nv + self.ptable.len();
+        // How often a bit would be set in posts, times how many queries may test it: a word
+        // every other query requires needs its own bit more than a rare brand stem.
+        let mut uses = vec![0u32; n];
+        let mut seen = Vec::new();
+        for &root in &self.roots {
+            seen.clear();
+            self.keys_of(root, &mut seen);
+            seen.sort_unstable();
+            seen.dedup();
+            for &k in &seen {
+                uses[k as usize] += 1;
+            }
+        }
+        let cost: Vec<f64> = (0..n as u32)
+            .map(|k| {
+                let freq = match k.checked_sub(nv as u32) {
+                    None => super::freq::token_cost(self.vocab.key(k)),
+                    Some(x) => super::freq::prefix_cost(self.ptable.key(x)),
+                };
+                freq * uses[k as usize] as f64
+            })
             .collect();
+        let mut by_freq: Vec<u32> = (0..n as u32).collect();
         by_freq.sort_by(|&a, &b| {
             cost[b as usize]
                 .total_cmp(&cost[a as usize])
                 .then(a.cmp(&b))
         });
-        let shared = 63 - DEDICATED_BITS as u32;
+        let shared = Sig::BITS - 1 - DEDICATED_BITS;
         self.sigbit = (0..n as u32)
-            .map(|v| (DEDICATED_BITS as u32 + v % shared) as u8)
+            .map(|k| bit_of_rank(DEDICATED_BITS + k % shared))
             .collect();
-        for (bit, &v) in by_freq.iter().take(DEDICATED_BITS).enumerate() {
-            self.sigbit[v as usize] = bit as u8;
+        for (rank, &k) in by_freq.iter().take(DEDICATED_BITS as usize).enumerate() {
+            self.sigbit[k as usize] = bit_of_rank(rank as u32);
         }
         self.filters = self
             .roots
             .iter()
-            .map(|&r| Filter {
-                req: self.required(r),
-                any: match self.any_of(r) {
-                    0 => SIG_ALWAYS,
-                    a => a,
-                },
-            })
+            .map(|&r| Filter::new(self.required(r), self.any_of(r)))
             .collect();
     }
 
+    /// Signature keys (vocabulary ids, then prefix keys after them) appearing in `node`.
+    fn keys_of(&self, node: u32, out: &mut Vec<u32>) {
+        let span = |s: u32, out: &mut Vec<u32>| {
+            let sp = &self.spans[s as usize];
+            for e in self.span_elems(sp) {
+                out.push(match *e {
+                    Elem::Exact(v) => v,
+                    Elem::Prefix(_) => self.vocab.len() as u32 + sp.pkey,
+                });
+            }
+        };
+        match self.nodes[node as usize] {
+            Node::Word(v) => out.push(v),
+            Node::Span(s) => span(s, out),
+            Node::Lang(_) => {}
+            Node::Not(k) => self.keys_of(k, out),
+            Node::And(off, len) | Node::Or(off, len) => {
+                for &k in self.kids(off, len) {
+                    self.keys_of(k, out);
+                }
+            }
+            Node::Near(loff, llen, roff, rlen, _) => {
+                for &s in self.kids(loff, llen).iter().chain(self.kids(roff, rlen)) {
+                    span(s, out);
+                }
+            }
+        }
+    }
+
+    /// Signature bit of vocabulary id `v`.
     #[inline]
-    pub fn sig_bit(&self, v: u32) -> u64 {
+    pub fn sig_bit(&self, v: u32) -> Sig {
         1 << self.sigbit[v as usize]
+    }
+
+    /// Signature bit of prefix key `x`.
+    #[inline]
+    pub fn prefix_sig_bit(&self, x: u32) -> Sig {
+        1 << self.sigbit[self.vocab.len() + x as usize]
     }
 
     /// Bits of which a matching post contains at least one, or 0 when unknown: for an OR,
     /// every alternative requires some bits, so the post has one of their union.
-    fn any_of(&self, node: u32) -> u64 {
-        let union = |it: &mut dyn Iterator<Item = u64>| {
+    fn any_of(&self, node: u32) -> Sig {
+        let union = |it: &mut dyn Iterator<Item = Sig>| {
             let mut acc = 0;
             for r in it {
                 if r == 0 {
@@ -258,7 +337,7 @@ impl Program {
     }
 
     /// Signature bits of the tokens `node` requires in any post it matches.
-    pub fn required(&self, node: u32) -> u64 {
+    pub fn required(&self, node: u32) -> Sig {
         match self.nodes[node as usize] {
             Node::Word(v) => self.sig_bit(v),
             Node::Span(s) => self.span_required(s),
@@ -282,17 +361,16 @@ impl Program {
         }
     }
 
-    fn span_required(&self, s: u32) -> u64 {
-        self.span_elems(&self.spans[s as usize])
-            .iter()
-            .fold(0, |a, e| match *e {
-                Elem::Exact(v) => a | self.sig_bit(v),
-                Elem::Prefix(_) => a,
-            })
+    fn span_required(&self, s: u32) -> Sig {
+        let sp = &self.spans[s as usize];
+        self.span_elems(sp).iter().fold(0, |a, e| match *e {
+            Elem::Exact(v) => a | self.sig_bit(v),
+            Elem::Prefix(_) => a | self.prefix_sig_bit(sp.pkey),
+        })
     }
 
     /// Rough evaluation cost of a node, to order AND/OR children.
-    fn static_cost(&self, node: u32) -> u32 {
+    pub fn static_cost(&self, node: u32) -> u32 {
         match self.nodes[node as usize] {
             Node::Word(_) | Node::Lang(_) => 1,
             Node::Span(s) if self.spans[s as usize].exact_at != NONE => 4,
@@ -318,6 +396,8 @@ impl Program {
         self.prefix_ends.shrink_to_fit();
         self.roots.shrink_to_fit();
         self.filters.shrink_to_fit();
+        self.atoms.shrink_to_fit();
+        self.plans.shrink_to_fit();
     }
 
     pub fn heap_bytes(&self) -> usize {
@@ -332,7 +412,9 @@ impl Program {
             + self.prefix_ends.capacity() * 4
             + self.langs.iter().map(|l| l.capacity() + 24).sum::<usize>()
             + self.roots.capacity() * 4
-            + self.filters.capacity() * 16
+            + self.filters.capacity() * size_of::<Filter>()
             + self.sigbit.capacity()
+            + self.atoms.capacity() * 4
+            + self.plans.capacity() * size_of::<super::truth::Plan>()
     }
 }

@@ -1,78 +1,41 @@
 //! A compact open-addressing hash table from token bytes to dense ids, with keys stored in one
 //! byte arena: no per-key allocation, one cache line probe in the common case.
 
-const K: u64 = 0x517c_c1b7_2722_0a95;
+use crate::hash::hash;
 
-#[inline]
-fn mix(h: u64, w: u64) -> u64 {
-    (h.rotate_left(5) ^ w).wrapping_mul(K)
+/// One slot: the key's first 16 bytes (zero-padded) and `tag << 40 | len << 32 | (id + 1)`
+/// (0 = empty), so that a lookup reads one slot, not the key arena: at 100k queries every
+/// random read is a cache miss.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    head: [u64; 2],
+    meta: u64,
 }
 
+/// The first 16 bytes of `buf[start..start + len]`, zero-padded, where `buf` has 16 readable
+/// bytes at `start`.
 #[inline]
-fn finish(h: u64) -> u64 {
-    // Fold high bits down: the slot index uses the low bits, the tag the high ones.
-    h ^ (h >> 32)
+fn head_at(buf: &[u8], start: usize, len: usize) -> [u64; 2] {
+    let w = &buf[start..start + 16];
+    let word = |k: usize| u64::from_le_bytes(w[8 * k..8 * k + 8].try_into().unwrap_or([0; 8]));
+    let keep = |bytes: usize| match bytes {
+        0 => 0,
+        b if b >= 8 => u64::MAX,
+        b => (1u64 << (8 * b)) - 1,
+    };
+    [word(0) & keep(len), word(1) & keep(len.saturating_sub(8))]
 }
 
+/// `tag << 40 | len << 32`: the part of a slot's `meta` a lookup compares.
 #[inline]
-fn load(buf: &[u8], p: usize) -> u64 {
-    let b = &buf[p..p + 8];
-    u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
-}
-
-/// FxHash-style hash over little-endian 8-byte words, the last one zero-padded.
-pub fn hash(key: &[u8]) -> u64 {
-    let mut padded = [0u8; 24];
-    if key.len() <= 16 {
-        padded[..key.len()].copy_from_slice(key);
-        return hash_padded(&padded, 0, key.len());
-    }
-    let mut v = key.to_vec();
-    v.extend_from_slice(&[0; 8]);
-    hash_padded(&v, 0, key.len())
-}
-
-/// `MASKS[k]`: the low `k` bytes of a word.
-const MASKS: [u64; 9] = {
-    let mut m = [0u64; 9];
-    let mut k = 1;
-    while k <= 8 {
-        m[k] = u64::MAX >> (64 - 8 * k);
-        k += 1;
-    }
-    m
-};
-
-/// [`hash`] of `buf[start..start + len]` when `buf` has 8 readable bytes after it: whole-word
-/// loads and a mask, no byte loop and no copy (post tokens are stored with such padding).
-#[inline]
-pub fn hash_padded(buf: &[u8], start: usize, len: usize) -> u64 {
-    if len <= 16 && start + 16 <= buf.len() {
-        // Most tokens: two loads and selects instead of a loop whose exit depends on the
-        // length (a branch miss per token otherwise). Same value as the loop below.
-        let mask = |k: usize| MASKS[k];
-        let h1 = mix(len as u64, load(buf, start) & mask(len.min(8)));
-        let h2 = mix(h1, load(buf, start + 8) & mask(len.saturating_sub(8)));
-        return finish(if len > 8 { h2 } else { h1 });
-    }
-    let end = start + len;
-    let mut h = len as u64;
-    let mut p = start;
-    while p + 8 <= end {
-        h = mix(h, load(buf, p));
-        p += 8;
-    }
-    if p < end {
-        h = mix(h, load(buf, p) & ((1u64 << ((end - p) * 8)) - 1));
-    }
-    finish(h)
+fn meta_key(h: u64, len: usize) -> u64 {
+    (h >> 40) << 40 | (len.min(255) as u64) << 32
 }
 
 /// Token → id (ids are dense, in insertion order).
 #[derive(Debug, Clone)]
 pub(crate) struct TokenTable {
-    /// `hash tag << 32 | (id + 1)`, 0 = empty.
-    slots: Vec<u64>,
+    slots: Vec<Slot>,
     keys: Vec<u8>,
     /// `ends[id]` = end of key `id` in `keys`.
     ends: Vec<u32>,
@@ -88,7 +51,7 @@ impl TokenTable {
     /// Empty table.
     pub fn new() -> Self {
         TokenTable {
-            slots: vec![0; 16],
+            slots: vec![Slot::default(); 16],
             keys: Vec::new(),
             ends: Vec::new(),
         }
@@ -110,25 +73,42 @@ impl TokenTable {
         &self.keys[start..self.ends[id] as usize]
     }
 
-    /// Look up `key` whose [`hash`] is `h`.
+    /// Look up `buf[start..start + len]` (with 16 readable bytes at `start`), whose [`hash`]
+    /// is `h`.
     #[inline]
-    pub fn get(&self, key: &[u8], h: u64) -> Option<u32> {
+    pub fn get_at(&self, buf: &[u8], start: usize, len: usize, h: u64) -> Option<u32> {
+        let head = head_at(buf, start, len);
+        let want = meta_key(h, len);
         let mask = self.slots.len() - 1;
-        let tag = h >> 32;
         let mut i = h as usize & mask;
         loop {
             let s = self.slots[i];
-            if s == 0 {
+            if s.meta == 0 {
                 return None;
             }
-            if s >> 32 == tag {
-                let id = (s as u32) - 1;
-                if self.key(id) == key {
+            if s.meta & !0xffff_ffff == want && s.head == head {
+                let id = (s.meta as u32) - 1;
+                // Keys longer than 16 bytes: compare the rest (rare).
+                if len <= 16 || self.key(id)[16..] == buf[start + 16..start + len] {
                     return Some(id);
                 }
             }
             i = (i + 1) & mask;
         }
+    }
+
+    /// Read the slot where a key hashing to `h` would start: a load with no branch, to
+    /// fetch the slots of several keys at once before looking them up one by one.
+    #[inline]
+    pub fn touch(&self, h: u64) -> u64 {
+        self.slots[h as usize & (self.slots.len() - 1)].meta
+    }
+
+    /// Look up `key` whose [`hash`] is `h`.
+    pub fn get(&self, key: &[u8], h: u64) -> Option<u32> {
+        let mut padded = key.to_vec();
+        padded.resize(key.len() + 16, 0);
+        self.get_at(&padded, 0, key.len(), h)
     }
 
     /// Insert `key` if absent; returns its id.
@@ -148,17 +128,24 @@ impl TokenTable {
     }
 
     fn place(&mut self, h: u64, id: u32) {
+        let mut padded = self.key(id).to_vec();
+        let len = padded.len();
+        padded.resize(len + 16, 0);
+        let slot = Slot {
+            head: head_at(&padded, 0, len),
+            meta: meta_key(h, len) | (id as u64 + 1),
+        };
         let mask = self.slots.len() - 1;
         let mut i = h as usize & mask;
-        while self.slots[i] != 0 {
+        while self.slots[i].meta != 0 {
             i = (i + 1) & mask;
         }
-        self.slots[i] = (h >> 32) << 32 | (id as u64 + 1);
+        self.slots[i] = slot;
     }
 
     fn grow(&mut self) {
         let n = self.slots.len() * 2;
-        self.slots = vec![0; n];
+        self.slots = vec![Slot::default(); n];
         for id in 0..self.ends.len() as u32 {
             let h = hash(self.key(id));
             self.place(h, id);
@@ -173,7 +160,9 @@ impl TokenTable {
 
     /// Heap bytes used.
     pub fn heap_bytes(&self) -> usize {
-        self.slots.capacity() * 8 + self.keys.capacity() + self.ends.capacity() * 4
+        self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.keys.capacity()
+            + self.ends.capacity() * 4
     }
 }
 
@@ -194,6 +183,14 @@ mod tests {
             assert_eq!(t.key(i as u32), w.as_bytes());
         }
         assert_eq!(t.get(b"nope", hash(b"nope")), None);
+        let long = b"supercalifragilisticexpialidocious";
+        let id = t.insert(long);
+        assert_eq!(t.get(long, hash(long)), Some(id));
+        let near = b"supercalifragilisticexpialidociousness";
+        assert_eq!(
+            t.get(&near[..long.len() - 1], hash(&near[..long.len() - 1])),
+            None
+        );
         assert_eq!(t.get(b"", hash(b"")), None);
     }
 }

@@ -264,7 +264,7 @@ fn frequent_words_are_not_anchors() {
     assert!(out.is_empty());
     let mut s = Scratch::new();
     m.match_with(&mut s, "le the de", &[], &mut out);
-    assert!(s.cands.is_empty());
+    assert!(s.candidates().is_empty());
     m.match_with(&mut s, "le the de backmarket", &[], &mut out);
     assert_eq!(out, [0]);
 }
