@@ -141,6 +141,10 @@ impl Application {
                 net.clone(),
                 relais_publisher::PublisherConfig {
                     public_media_base: Some(state.link("/public/media/")),
+                    // A target left `publishing` by a dead worker is taken back once the job
+                    // lease it ran under is over, plus a margin (default 60 s + 60 s).
+                    lease_ms: s.worker.lease_secs as i64 * 1000,
+                    stale_margin_ms: (s.worker.lease_secs as i64 * 1000).max(10_000),
                     ..Default::default()
                 },
                 Some(media.clone()),
