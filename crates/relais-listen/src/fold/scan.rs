@@ -129,8 +129,15 @@ pub(crate) fn fold_text(bytes: &[u8], buf: &mut Vec<u8>, table: &[u32]) -> usize
         // The last bytes, padded with spaces (separators: they change no token, only the
         // folded length).
         let mut tail = [b' '; 2 * BLOCK];
-        tail[..n - i].copy_from_slice(&bytes[i..]);
-        fold_run(&tail, 0, n - i, buf, w, table).1
+        if n >= BLOCK {
+            // A whole block ending with the text (fixed size: no `memcpy` call), folded from
+            // where the text was left.
+            tail[..BLOCK].copy_from_slice(&bytes[n - BLOCK..]);
+            fold_run(&tail, BLOCK - (n - i), BLOCK, buf, w, table).1
+        } else {
+            tail[..n - i].copy_from_slice(&bytes[i..]);
+            fold_run(&tail, 0, n - i, buf, w, table).1
+        }
     };
     store(buf, w, SPACES);
     w

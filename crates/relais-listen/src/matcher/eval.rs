@@ -1,8 +1,9 @@
 //! Per-post state and evaluation of candidate queries.
 //!
 //! Each post is tokenised once; every token is looked up once in the vocabulary. Per-vocabulary
-//! state (`stamp`, first and last position) is invalidated by bumping an epoch instead of being
-//! cleared, so the cost per post depends on the post, not on the number of queries.
+//! state (presence bit, first and last position) is cleared for the words of the previous post
+//! only, and per-prefix and per-query state is invalidated by bumping an epoch, so the cost per
+//! post depends on the post, not on the number of queries.
 
 use super::program::{Elem, Node, Program, Span, NONE};
 use crate::fold::Tokens;
@@ -41,12 +42,11 @@ pub struct Scratch {
     pub(crate) phits: Vec<u32>,
     /// Tokens passing the vocabulary / prefix filters (pass 1a), grown never shrunk.
     pub(crate) vcand: Vec<u32>,
-    pub(crate) pcand: Vec<(u32, u32)>,
+    /// Token index, and the prefix key lengths to try in the high half.
+    pub(crate) pcand: Vec<u64>,
     pub(crate) occ_l: Vec<(u32, u32)>,
     pub(crate) occ_r: Vec<(u32, u32)>,
     pub(crate) matcher_id: u64,
-    /// Where the loads that warm the cache go (see `post.rs`).
-    pub(crate) touched: u64,
 }
 
 impl Scratch {
@@ -85,7 +85,7 @@ impl Scratch {
         }
     }
 
-    /// Queries evaluated for the last text (anchored on its tokens, minus trivial ones).
+    /// Queries evaluated for the last text (anchored on its tokens and passing their filter).
     pub fn candidates(&self) -> &[u32] {
         &self.cands[..self.ncands]
     }
@@ -190,7 +190,7 @@ impl Ctx<'_> {
             }
             false
         } else {
-            // Prefixes only: start scanning at the first token carrying the canonical prefix.
+            // Prefixes only: start scanning at the first token carrying the prefix key.
             let st = self.pstate[sp.pkey as usize];
             if st.stamp != self.epoch {
                 return false;

@@ -65,7 +65,7 @@ pub struct Matcher {
     prefixes: Vec<Entry>,
     /// Prefix pre-filter: bit `l - 1` when some prefix key of length `l` may start like the
     /// token; indexed by [`pmask_index`] of the token's first bytes.
-    pmask: Vec<u16>,
+    pmask: Box<[u16; PMASK_SIZE]>,
     /// Some key has 1 or 2 bytes, so the first table is used (not the usual case).
     pmask_short: bool,
     /// Queries evaluated on every post (no anchor).
@@ -94,6 +94,8 @@ fn vfilter_bit(h: u64, log2: u32) -> usize {
 
 /// Log2 of the size of each of the two `pmask` tables (32 KiB each: they stay in L2).
 const PMASK_LOG2: u32 = 14;
+/// Entries of the two `pmask` tables (a fixed size: indexes need no bounds check).
+const PMASK_SIZE: usize = 2 << PMASK_LOG2;
 
 /// Indexes in the two `pmask` tables: a hash of the first two bytes for keys of 1 or 2 bytes
 /// (bits 0 and 1; a 1-byte key sets every second byte), of the first three for longer keys
@@ -104,11 +106,17 @@ fn pmask_index(head: u32) -> (usize, usize) {
     (h(head & 0xffff), (1 << PMASK_LOG2) + h(head & 0xff_ffff))
 }
 
-/// Key lengths a token of `len` bytes can start with: bits `0..min(len, 16)`.
-#[inline]
-fn len_mask(len: usize) -> u16 {
-    ((1u32 << len.min(MAX_PREFIX_KEY)) - 1) as u16
-}
+/// `LEN_MASK[len]`: the key lengths a token of `len` bytes (at most 16) can start with, bits
+/// `0..len`.
+const LEN_MASK: [u16; MAX_PREFIX_KEY + 1] = {
+    let mut t = [0u16; MAX_PREFIX_KEY + 1];
+    let mut len = 0;
+    while len <= MAX_PREFIX_KEY {
+        t[len] = ((1u32 << len) - 1) as u16;
+        len += 1;
+    }
+    t
+};
 
 fn set_bit(bits: &mut [u64], i: usize) {
     bits[i / 64] |= 1 << (i % 64);
@@ -207,7 +215,7 @@ impl Matcher {
         for k in 0..prog.ptable.len() as u32 {
             set_bit(&mut phfilter, vfilter_bit(hash(prog.ptable.key(k)), plog2));
         }
-        let mut pmask = vec![0u16; 2 << PMASK_LOG2];
+        let mut pmask = Box::new([0u16; PMASK_SIZE]);
         let mut pmask_short = false;
         for k in 0..prog.ptable.len() as u32 {
             let key = prog.ptable.key(k);
@@ -265,7 +273,7 @@ impl Matcher {
             + (self.anchor_start.capacity() + self.prefix_start.capacity()) * 4
             + (self.anchors.capacity() + self.prefixes.capacity() + self.always.capacity())
                 * std::mem::size_of::<Entry>()
-            + self.pmask.capacity() * 2
+            + PMASK_SIZE * 2
             + (self.vfilter.capacity() + self.phfilter.capacity()) * 8
     }
 

@@ -3,7 +3,8 @@
 use super::eval::{Ctx, Occurrences, VState};
 use super::program::{self, NONE};
 use super::{
-    has_bit, len_mask, pmask_index, vfilter_bit, Entry, Matcher, QueryIdx, Scratch, QUERY, SINGLE,
+    has_bit, pmask_index, vfilter_bit, Entry, Matcher, QueryIdx, Scratch, LEN_MASK, MAX_PREFIX_KEY,
+    QUERY, SINGLE,
 };
 
 impl Matcher {
@@ -22,28 +23,18 @@ impl Matcher {
             s.ids.resize(n, NONE);
             s.next.resize(n, NONE);
             s.vcand.resize(n, 0);
-            s.pcand.resize(n, (0, 0));
+            s.pcand.resize(n, 0);
         }
         // Pass 1a, run on each token as it is hashed (while it is in registers), without
         // data-dependent branches (most tokens are in no query, and which ones are is
         // unpredictable: a branch would mispredict every few tokens): the tokens that pass
         // the vocabulary filter, and those the prefix pre-filter lets through with their key
         // lengths.
-        let (vcand, pcand) = (&mut s.vcand[..n], &mut s.pcand[..n]);
-        let (vfilter, vlog2, pmask) = (&self.vfilter[..], self.vfilter_log2, &self.pmask[..]);
-        let (mut nv, mut np) = (0, 0);
-        s.tokens.hash_tokens(|i, h, head, len| {
-            vcand[nv] = i as u32;
-            nv += has_bit(vfilter, vfilter_bit(h, vlog2)) as usize;
-            let (i2, i3) = pmask_index(head);
-            let mut keys = pmask[i3];
-            if self.pmask_short {
-                keys |= pmask[i2];
-            }
-            let keys = keys & len_mask(len);
-            pcand[np] = (i as u32, keys as u32);
-            np += (keys != 0) as usize;
-        });
+        let (nv, np) = if self.pmask_short {
+            self.filter_tokens::<true>(s, n)
+        } else {
+            self.filter_tokens::<false>(s, n)
+        };
         let epoch = s.epoch;
         s.ids[..n].fill(NONE);
         // The previous post's words (cleared here rather than at its end, so that a panic
@@ -53,13 +44,7 @@ impl Matcher {
         }
         s.hits.clear();
         s.phits.clear();
-        // Pass 1b: token ids, positions and the post's signature. The lookups below branch
-        // on their outcome; fetching their first slots first, without branches, lets those
-        // cache misses overlap.
-        let touched = s.vcand[..nv].iter().fold(0, |acc, &i| {
-            acc ^ self.prog.vocab.touch(s.tokens.hash(i as usize))
-        });
-        s.touched = touched;
+        // Pass 1b: token ids, positions and the post's signature.
         let mut sig = program::SIG_ALWAYS;
         for &i in &s.vcand[..nv] {
             let i = i as usize;
@@ -86,8 +71,8 @@ impl Matcher {
             }
         }
         // Pass 1c: prefix keys, for the lengths the pre-filter let through.
-        for &(i, mut m) in &s.pcand[..np] {
-            let i = i as usize;
+        for &c in &s.pcand[..np] {
+            let (i, mut m) = (c as u32 as usize, (c >> 32) as u32);
             while m != 0 {
                 let l = m.trailing_zeros() as usize + 1;
                 m &= m - 1;
@@ -164,6 +149,36 @@ fn sort_into(found: &[u32], out: &mut Vec<QueryIdx>) {
     out.extend_from_slice(&sorted[..found.len()]);
 }
 
+impl Matcher {
+    /// Pass 1a, run on each token as it is hashed (while it is in registers), without
+    /// data-dependent branches (most tokens are in no query, and which ones are is
+    /// unpredictable: a branch would mispredict every few tokens): the tokens that pass the
+    /// vocabulary filter, and those the prefix pre-filter lets through with their key lengths.
+    /// `SHORT`: some prefix key has 1 or 2 bytes. Returns how many of each.
+    #[inline]
+    fn filter_tokens<const SHORT: bool>(&self, s: &mut Scratch, n: usize) -> (usize, usize) {
+        let (vcand, pcand) = (&mut s.vcand[..n], &mut s.pcand[..n]);
+        let (vfilter, vlog2, pmask) = (&self.vfilter[..], self.vfilter_log2, &*self.pmask);
+        // A power of two: masking the index proves it in bounds.
+        assert!(vfilter.len().is_power_of_two());
+        let (mut nv, mut np) = (0, 0);
+        s.tokens.hash_tokens(|i, h, head, len| {
+            vcand[nv] = i as u32;
+            let bit = vfilter_bit(h, vlog2);
+            nv += (vfilter[(bit / 64) & (vfilter.len() - 1)] >> (bit % 64) & 1) as usize;
+            let (i2, i3) = pmask_index(head);
+            let mut keys = pmask[i3];
+            if SHORT {
+                keys |= pmask[i2];
+            }
+            let keys = keys & LEN_MASK[len.min(MAX_PREFIX_KEY)];
+            pcand[np] = i as u64 | (keys as u64) << 32;
+            np += (keys != 0) as usize;
+        });
+        (nv, np)
+    }
+}
+
 /// Pass 2 state: evaluates the candidates of anchor lists. Results and candidates are
 /// written before knowing whether they count, then counted (no branch on the outcome).
 struct Walk<'a, 'c> {
@@ -193,7 +208,9 @@ impl Walk<'_, '_> {
             self.cands.resize(need.next_power_of_two(), 0);
         }
         self.fast(&entries[a..m]);
-        self.slow(&entries[m..b]);
+        if m < b {
+            self.slow(&entries[m..b]);
+        }
     }
 
     /// [`FAST`] entries, most of them: whether the filter passes and whether the query
@@ -210,6 +227,7 @@ impl Walk<'_, '_> {
     }
 
     /// Other entries: deduplicated, evaluated in full.
+    #[inline(never)]
     fn slow(&mut self, entries: &[Entry]) {
         let need = self.nout.max(self.ncands) + entries.len();
         if self.res.len() < need {

@@ -75,12 +75,35 @@ impl TokenTable {
 
     /// Look up `buf[start..start + len]` (with 16 readable bytes at `start`), whose [`hash`]
     /// is `h`.
-    #[inline]
+    #[inline(always)]
     pub fn get_at(&self, buf: &[u8], start: usize, len: usize, h: u64) -> Option<u32> {
         let head = head_at(buf, start, len);
         let want = meta_key(h, len);
+        let i = h as usize & (self.slots.len() - 1);
+        // The usual outcomes, in the first slot: the key, or an empty slot. One branch on
+        // whether the key is there (unpredictable), not one per comparison.
+        let s = self.slots[i];
+        if (s.meta & !0xffff_ffff == want) & (s.head == head) & (len <= 16) {
+            return Some((s.meta as u32) - 1);
+        }
+        if s.meta == 0 {
+            return None;
+        }
+        self.probe(buf, start, len, head, want, i)
+    }
+
+    /// [`TokenTable::get_at`] past the first slot, or for keys longer than 16 bytes.
+    #[cold]
+    fn probe(
+        &self,
+        buf: &[u8],
+        start: usize,
+        len: usize,
+        head: [u64; 2],
+        want: u64,
+        mut i: usize,
+    ) -> Option<u32> {
         let mask = self.slots.len() - 1;
-        let mut i = h as usize & mask;
         loop {
             let s = self.slots[i];
             if s.meta == 0 {
@@ -88,20 +111,13 @@ impl TokenTable {
             }
             if s.meta & !0xffff_ffff == want && s.head == head {
                 let id = (s.meta as u32) - 1;
-                // Keys longer than 16 bytes: compare the rest (rare).
+                // Keys longer than 16 bytes: compare the rest.
                 if len <= 16 || self.key(id)[16..] == buf[start + 16..start + len] {
                     return Some(id);
                 }
             }
             i = (i + 1) & mask;
         }
-    }
-
-    /// Read the slot where a key hashing to `h` would start: a load with no branch, to
-    /// fetch the slots of several keys at once before looking them up one by one.
-    #[inline]
-    pub fn touch(&self, h: u64) -> u64 {
-        self.slots[h as usize & (self.slots.len() - 1)].meta
     }
 
     /// Look up `key` whose [`hash`] is `h`.

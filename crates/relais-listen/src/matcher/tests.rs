@@ -153,6 +153,31 @@ fn hot_reload_swaps_matchers() {
     assert_eq!(out, [1]);
 }
 
+#[test]
+fn scratch_follows_matcher_changes() {
+    // A large vocabulary, then a small one: per-post state of the first (words present, their
+    // positions) must not leak into, nor index past, the second.
+    let words: Vec<String> = (0..500).map(|i| format!("w{i}")).collect();
+    let big: Vec<(usize, Query)> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (i, parse(&format!("{w} AND NOT zz")).unwrap()))
+        .collect();
+    let big = Matcher::compile(&big);
+    let small = Matcher::compile(&[(0, parse("w499 OR \"w1 w2\"").unwrap())]);
+    let (mut s, mut out) = (Scratch::new(), Vec::new());
+    big.match_with(&mut s, "w499 w1 w2 w3", &[], &mut out);
+    assert_eq!(out, [1, 2, 3, 499]);
+    small.match_with(&mut s, "w1 w3", &[], &mut out);
+    assert!(out.is_empty());
+    small.match_with(&mut s, "w3 w1 w2", &[], &mut out);
+    assert_eq!(out, [0]);
+    big.match_with(&mut s, "w7 zz", &[], &mut out);
+    assert!(out.is_empty());
+    big.match_with(&mut s, "w7", &[], &mut out);
+    assert_eq!(out, [7]);
+}
+
 /// Small deterministic PRNG for the property test.
 struct Lcg(u64);
 impl Lcg {
