@@ -1,6 +1,6 @@
 //! Accounts end to end over HTTP: setup, sign-in, throttling, CSRF, reset, TOTP, languages.
 
-mod common;
+use crate::common;
 use common::*;
 
 #[tokio::test]

@@ -4,8 +4,8 @@
 //! in both parts → one-click unsubscribe; and a run that dies mid-issue, then resumes, sending
 //! nobody twice. Bounces and bad input: newsletter_input.rs.
 
-mod common;
-mod nl;
+use crate::common;
+use crate::nl;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! articles published after it was added, each once even when the feed is fetched afresh
 //! (lost validators, a restart), and evergreen repeats once per period.
 
-mod common;
+use crate::common;
 use common::*;
 use relais_store::posts::TargetFilter;
 use relais_web::service::blog::{evergreen_due, poll_due};

@@ -1,7 +1,7 @@
 //! Crisis freeze: every scheduled target held at once, a banner on every page, who/when/why in
 //! the audit log, and a choice at unfreeze for what fell due. UI, API and CLI.
 
-mod common;
+use crate::common;
 use common::*;
 use relais_domain::publish::TargetState as S;
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Approvals, continued: approvers named by the workspace, the client's review through an
 //! expiring link without an account, and pending approvals that expire.
 
-mod common;
+use crate::common;
 use common::*;
 use relais_domain::publish::TargetState as S;
 use serde_json::json;

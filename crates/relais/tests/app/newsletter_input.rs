@@ -1,8 +1,8 @@
 //! Newsletter bounces and bad input, against a local SMTP server that refuses the recipients
 //! whose address starts with `bounce` (550 at RCPT): no peer needed.
 
-mod common;
-mod nl;
+use crate::common;
+use crate::nl;
 
 use common::*;
 use nl::flows::*;

@@ -5,12 +5,11 @@
 //! Needs WEBDRIVER_URL (start-chromedriver.sh) and SMTP_HOST/SMTP_PORT/SMTP_SINK_DIR
 //! (start-smtp.sh). With CI=true a missing peer fails the test; otherwise it is skipped.
 
-mod common;
+use crate::common;
 use common::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-#[path = "browser/webdriver.rs"]
 mod webdriver;
 use webdriver::*;
 

@@ -1,6 +1,6 @@
 //! Pre-publication checks through the API, the composer and the CLI, with a stored charter.
 
-mod common;
+use crate::common;
 use common::*;
 use serde_json::{json, Value};
 

@@ -9,7 +9,7 @@
 //!   https://docs.x.com/x-api/users/lookup/introduction), with the callback's errors: forged,
 //!   expired, declined.
 
-mod common;
+use crate::common;
 use common::*;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

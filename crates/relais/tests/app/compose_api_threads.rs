@@ -1,6 +1,6 @@
 //! Threads, first comments and media through the JSON API: the same checks as the composer.
 
-mod common;
+use crate::common;
 use common::*;
 use serde_json::{json, Value};
 

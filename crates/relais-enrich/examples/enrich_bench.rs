@@ -1,4 +1,4 @@
-//! `cargo run --release -p relais-enrich --example bench [posts] [runs]`: throughput figures.
+//! `cargo run --release -p relais-enrich --example enrich_bench [posts] [runs]`: throughput figures.
 
 fn main() {
     let mut args = std::env::args().skip(1);

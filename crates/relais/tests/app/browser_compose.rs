@@ -3,7 +3,7 @@
 //! saves itself and says when. Needs WEBDRIVER_URL (start-chromedriver.sh); with CI=true a
 //! missing peer fails the test, otherwise it is skipped. RELAIS_SCREENSHOTS=dir keeps a PNG.
 
-mod common;
+use crate::common;
 use common::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! A crisis escalation reaches real peers: a Matrix room on Synapse (start-synapse.sh) and an
 //! on-call mailbox through the SMTP sink (start-smtp.sh). With CI=true a missing peer fails.
 
-mod common;
+use crate::common;
 use common::*;
 use relais_store::mentions::NewMention;
 use relais_web::service::alerts::engine::evaluate_all;

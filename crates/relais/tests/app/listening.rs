@@ -1,7 +1,7 @@
 //! Listening end to end: a feed served on loopback, queries of two workspaces, mentions stored
 //! once, hostile HTML inert, a private address refused unless allow-listed.
 
-mod common;
+use crate::common;
 use common::*;
 use std::time::Duration;
 

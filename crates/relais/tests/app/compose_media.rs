@@ -1,6 +1,6 @@
 //! The media library and the composer's media, threads, previews and autosaved drafts.
 
-mod common;
+use crate::common;
 use common::*;
 use serde_json::json;
 

@@ -1,7 +1,7 @@
 //! Channels from the UI to a real publication: connect (credentials checked, sealed), compose,
 //! publish now, the worker publishes once on a local webhook receiver, the list says so.
 
-mod common;
+use crate::common;
 use common::*;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

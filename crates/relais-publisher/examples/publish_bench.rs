@@ -1,4 +1,4 @@
-//! `cargo run --release -p relais-publisher --example bench -- --workers 2` (what
+//! `cargo run --release -p relais-publisher --example publish_bench -- --workers 2` (what
 //! `relais bench publish` runs).
 
 use clap::Parser;

@@ -1,7 +1,7 @@
 //! The composer: per-network counters, validation of the schedule in the workspace's zone,
 //! drafts and scheduled targets with their publish jobs.
 
-mod common;
+use crate::common;
 use common::*;
 use serde_json::json;
 

@@ -1,4 +1,4 @@
-//! `cargo run --release -p relais-guard --example bench -- [--verbose]`:
+//! `cargo run --release -p relais-guard --example guard_bench -- [--verbose]`:
 //! the same figures as `relais bench guard`.
 use clap::Parser;
 

@@ -2,7 +2,7 @@
 //! (start-pds.sh) becomes a mention through the firehose, and a status on mastodon-mock
 //! (start-mastodon-mock.sh) through the Mastodon timeline. With CI=true a missing peer fails.
 
-mod common;
+use crate::common;
 use common::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};

@@ -1,6 +1,6 @@
 //! Workspaces, members, invitations, isolation, audit — through the pages and the JSON API.
 
-mod common;
+use crate::common;
 use common::*;
 use serde_json::{json, Value};
 

@@ -3,7 +3,7 @@
 //! recurring job racing a direct evaluation), delivery in the app, by email and to a signed
 //! webhook on loopback, and the crisis page's one-click freeze.
 
-mod common;
+use crate::common;
 use common::*;
 use relais_store::mentions::NewMention;
 use relais_web::service::alerts::engine::evaluate_all;

@@ -1,7 +1,7 @@
 //! Approvals: one or two stages, nobody approves their own post, contributors always go
 //! through review, decisions audited, approved posts scheduled at the time asked for.
 
-mod common;
+use crate::common;
 use common::*;
 use relais_domain::publish::TargetState as S;
 use serde_json::json;
