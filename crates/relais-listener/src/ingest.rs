@@ -57,6 +57,15 @@ impl Enricher {
         })
     }
 
+    /// Feeds the story index with what was stored in its window (story ids derive from the
+    /// first member, so a restarted process, or a second one, gives the same ids).
+    pub fn warm_stories(&self, members: &[(String, Option<String>, i64)]) {
+        let mut index = self.stories.lock().expect("story index lock");
+        for (text, url, at) in members {
+            index.insert(text, url.as_deref(), *at);
+        }
+    }
+
     pub fn enrich(&self, item: &Incoming, now: i64) -> Enriched {
         let declared: Vec<&str> = item.langs.iter().map(String::as_str).collect();
         let lang =
@@ -92,17 +101,17 @@ impl Listener {
     ) -> relais_store::Result<usize> {
         let (matcher, queries) = self.matcher().await?;
         let mut hits = Vec::new();
-        let mut stored = 0;
         let now = relais_store::now();
-        let mut tx = self.store.begin().await?;
-        for item in items {
+        // Matching and enrichment first, then every mention of the batch in a few statements.
+        let mut found: Vec<(usize, i64, Option<i64>, Vec<i64>)> = Vec::new();
+        let mut enriched: Vec<Option<Enriched>> = vec![None; items.len()];
+        for (n, item) in items.iter().enumerate() {
             let declared: Vec<&str> = item.langs.iter().map(String::as_str).collect();
             hits.clear();
             matcher.match_text(&item.text, &declared, &mut hits);
             if hits.is_empty() {
                 continue;
             }
-            let mut enriched = None;
             for (ws, source) in audience {
                 let ids: Vec<i64> = hits
                     .iter()
@@ -113,12 +122,24 @@ impl Listener {
                 if ids.is_empty() {
                     continue;
                 }
-                let e = enriched.get_or_insert_with(|| self.enricher.enrich(item, now));
-                let m = NewMention {
+                if enriched[n].is_none() {
+                    enriched[n] = Some(self.enricher.enrich(item, now));
+                }
+                found.push((n, *ws, *source, ids));
+            }
+        }
+        if found.is_empty() {
+            return Ok(0);
+        }
+        let mentions: Vec<NewMention> = found
+            .iter()
+            .map(|(n, ws, source, ids)| {
+                let (item, e) = (&items[*n], enriched[*n].as_ref().expect("enriched"));
+                NewMention {
                     workspace_id: *ws,
                     source_id: *source,
                     guid: &item.guid,
-                    query_ids: &ids,
+                    query_ids: ids,
                     url: item.url.as_deref(),
                     author: item.author.as_deref(),
                     title: item.title.as_deref(),
@@ -129,13 +150,13 @@ impl Listener {
                     sentiment: Some(e.sentiment),
                     sentiment_score: Some(e.score),
                     story_id: Some(e.story),
-                };
-                if self.store.insert_mention(&mut tx, m).await?.is_some() {
-                    stored += 1;
                 }
-            }
-        }
+            })
+            .collect();
+        let mut tx = self.store.begin().await?;
+        let stored = self.store.insert_mentions(&mut tx, &mentions).await?;
         tx.commit().await?;
+        let stored = stored.iter().flatten().count();
         Ok(stored)
     }
 }

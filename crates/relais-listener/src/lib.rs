@@ -55,6 +55,18 @@ impl Listener {
         self
     }
 
+    /// Rebuilds the story index from the mentions of its window (48 h); the number of items.
+    pub async fn warm_stories(&self) -> relais_store::Result<usize> {
+        let window = relais_enrich::StoryOptions::default();
+        let from = relais_store::now() - window.window_ms;
+        let members = self
+            .store
+            .story_members_since(from, window.max_members as i64)
+            .await?;
+        self.enricher.warm_stories(&members);
+        Ok(members.len())
+    }
+
     /// Registers the poll job and its schedule.
     pub async fn register(&self, registry: &mut Registry) -> relais_store::Result<()> {
         let me = self.clone();

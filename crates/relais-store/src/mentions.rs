@@ -178,37 +178,77 @@ impl Store {
         conn: &mut sqlx::AnyConnection,
         m: NewMention<'_>,
     ) -> Result<Option<i64>> {
-        let row = sqlx::query(
-            "INSERT INTO mentions (workspace_id, source_id, guid, query_ids, url, author, title, body, lang, published_at, received_at, origin, sentiment, sentiment_score, story_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (workspace_id, guid) DO NOTHING RETURNING id",
-        )
-        .bind(m.workspace_id)
-        .bind(m.source_id)
-        .bind(m.guid)
-        .bind(serde_json::to_string(m.query_ids).unwrap_or_else(|_| "[]".into()))
-        .bind(m.url)
-        .bind(m.author)
-        .bind(m.title)
-        .bind(m.body)
-        .bind(m.lang)
-        .bind(m.published_at)
-        .bind(now())
-        .bind(m.origin)
-        .bind(m.sentiment)
-        .bind(m.sentiment_score)
-        .bind(m.story_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let id: i64 = row.try_get(0)?;
-        for q in m.query_ids {
-            sqlx::query("INSERT INTO mention_queries (mention_id, query_id) VALUES ($1, $2)")
-                .bind(id)
-                .bind(*q)
-                .execute(&mut *conn)
-                .await?;
+        Ok(self.insert_mentions(conn, &[m]).await?[0])
+    }
+
+    /// Stores mentions once per workspace and item: the id of each, in order, or None for one
+    /// that already existed. Rows go in multi-row statements (the ingest path stores thousands
+    /// a second; one statement per row costs more than the rows).
+    pub async fn insert_mentions(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        ms: &[NewMention<'_>],
+    ) -> Result<Vec<Option<i64>>> {
+        const COLS: usize = 15;
+        // SQLite looks each `$n` up in a list when binding (quadratic in the statement's
+        // parameters): 8 rows of 15 keep that small while saving most round trips.
+        const ROWS: usize = 8;
+        let received = now();
+        let mut ids = vec![None; ms.len()];
+        let mut links: Vec<(i64, i64)> = Vec::new();
+        for (c, chunk) in ms.chunks(ROWS).enumerate() {
+            let base = c * ROWS;
+            let sql = format!(
+                "INSERT INTO mentions (workspace_id, source_id, guid, query_ids, url, author, title, body, lang, published_at, received_at, origin, sentiment, sentiment_score, story_id) \
+                 VALUES {} ON CONFLICT (workspace_id, guid) DO NOTHING RETURNING id, workspace_id, guid",
+                placeholders(chunk.len(), COLS)
+            );
+            let mut q = sqlx::query(&sql);
+            for m in chunk {
+                q = q
+                    .bind(m.workspace_id)
+                    .bind(m.source_id)
+                    .bind(m.guid)
+                    .bind(serde_json::to_string(m.query_ids).unwrap_or_else(|_| "[]".into()))
+                    .bind(m.url)
+                    .bind(m.author)
+                    .bind(m.title)
+                    .bind(m.body)
+                    .bind(m.lang)
+                    .bind(m.published_at)
+                    .bind(received)
+                    .bind(m.origin)
+                    .bind(m.sentiment)
+                    .bind(m.sentiment_score)
+                    .bind(m.story_id);
+            }
+            // RETURNING order is not promised: rows are matched back by their key.
+            for row in q.fetch_all(&mut *conn).await? {
+                let (id, ws, guid): (i64, i64, String) =
+                    (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                if let Some(i) = chunk
+                    .iter()
+                    .position(|m| m.workspace_id == ws && m.guid == guid)
+                {
+                    ids[base + i] = Some(id);
+                    links.extend(chunk[i].query_ids.iter().map(|q| (id, *q)));
+                }
+            }
         }
-        Ok(Some(id))
+        links.sort_unstable();
+        links.dedup();
+        for chunk in links.chunks(64) {
+            let sql = format!(
+                "INSERT INTO mention_queries (mention_id, query_id) VALUES {}",
+                placeholders(chunk.len(), 2)
+            );
+            let mut q = sqlx::query(&sql);
+            for (m, qid) in chunk {
+                q = q.bind(*m).bind(*qid);
+            }
+            q.execute(&mut *conn).await?;
+        }
+        Ok(ids)
     }
 
     /// Latest mentions of a workspace, optionally for one query, newest first.
@@ -293,6 +333,27 @@ impl Store {
         rows.iter().map(mention_from_row).collect()
     }
 
+    /// Items stored since `from` (ms), each once whatever the number of workspaces that kept
+    /// it, oldest first: text, shared URL and event time. Rebuilds the story index at start.
+    pub async fn story_members_since(
+        &self,
+        from: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, Option<String>, i64)>> {
+        let rows = sqlx::query(
+            "SELECT m.body, m.url, COALESCE(m.published_at, m.received_at) FROM mentions m \
+             WHERE m.id IN (SELECT MIN(id) FROM mentions WHERE received_at >= $1 GROUP BY guid) \
+             ORDER BY m.id LIMIT $2",
+        )
+        .bind(from)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    }
+
     /// The highest mention id (alert rules start after it: no alert for the past).
     pub async fn last_mention_id(&self) -> Result<i64> {
         let row = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM mentions")
@@ -367,8 +428,31 @@ impl Store {
     }
 }
 
+/// `($1, $2), ($3, $4)` for `rows` rows of `cols` values.
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        s.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn placeholders_number_rows_in_order() {
+        assert_eq!(super::placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::placeholders(1, 1), "($1)");
+    }
+
     use super::fts5_query;
 
     #[test]

@@ -129,6 +129,8 @@ impl Application {
                     .map_err(|e| anyhow::anyhow!("listening.sentiment_lexicon: {e}"))?;
                 listener = listener.with_enricher(e);
             }
+            let warmed = listener.warm_stories().await?;
+            tracing::info!(items = warmed, "story index rebuilt from stored mentions");
             listener.register(&mut registry).await?;
             live = Some(relais_listener::live::LiveRunner::new(
                 listener,

@@ -1,6 +1,10 @@
 //! Language of matched posts (run on matched posts only, never on the hot path): the language
-//! declared by the source first, else statistical detection (whatlang, data embedded in the
-//! crate) when it is reliable enough.
+//! declared by the source first, else function words when their vote is clear, else statistical
+//! detection (whatlang, data embedded in the crate) when it is reliable enough.
+
+mod function_words;
+#[cfg(test)]
+mod tests_agreement;
 
 /// Where a post's language came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +22,7 @@ pub struct PostLang {
     pub code: String,
     /// Declared or detected.
     pub source: LangSource,
-    /// 1.0 when declared; whatlang's confidence (0–1) when detected.
+    /// 1.0 when declared; when detected, the vote margin or whatlang's confidence (0–1).
     pub confidence: f64,
 }
 
@@ -37,8 +41,16 @@ pub fn post_language(text: &str, declared: &[&str]) -> Option<PostLang> {
     detect(text)
 }
 
-/// Statistical detection; None for short or ambiguous texts.
+/// Detection: function words when their vote is clear, else statistical detection; None for
+/// short or ambiguous texts.
 pub fn detect(text: &str) -> Option<PostLang> {
+    if let Some((code, confidence)) = function_words::guess(text) {
+        return Some(PostLang {
+            code: code.to_string(),
+            source: LangSource::Detected,
+            confidence,
+        });
+    }
     let info = whatlang::detect(text)?;
     if info.confidence() < MIN_CONFIDENCE {
         return None;
