@@ -41,12 +41,13 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+mod tx;
 pub use error::StoreError;
 pub use sqlx;
 pub use sqlx::{AnyConnection, Row};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
-pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+pub use tx::Tx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -75,6 +76,9 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite has one writer: write transactions queue here, holding no connection, so one
+    /// that reads through the pool while it writes always finds a connection (see `tx`).
+    gate: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Debug, Clone)]
@@ -131,7 +135,11 @@ impl Store {
             .connect_with(connect)
             .await
             .map_err(|e| StoreError::Unreachable(describe_connect_error(&url, &e)))?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            gate: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -146,11 +154,23 @@ impl Store {
     /// taken up front: a deferred transaction that reads then writes fails with SQLITE_BUSY
     /// under concurrency instead of waiting.
     pub async fn begin(&self) -> Result<Tx> {
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
-        Ok(tx)
+        Ok(match self.backend {
+            Backend::Sqlite => {
+                // As long as SQLite's own busy timeout: a transaction opened while this task
+                // already holds one fails as it did before the gate instead of waiting forever.
+                let gate = tokio::time::timeout(
+                    std::time::Duration::from_secs(10),
+                    self.gate.clone().acquire_owned(),
+                )
+                .await
+                .map_err(|_| {
+                    StoreError::Unreachable("database is busy: no write slot in 10 s".into())
+                })?
+                .ok();
+                Tx::new(self.pool.begin_with("BEGIN IMMEDIATE").await?, gate)
+            }
+            Backend::Postgres => Tx::new(self.pool.begin().await?, None),
+        })
     }
 
     pub async fn ping(&self) -> Result<()> {

@@ -59,6 +59,9 @@ pub enum Command {
     /// Listening: `relais listen match --queries Q --posts P [--out O]`.
     #[command(subcommand)]
     Listen(relais_listen::ListenCommand),
+    /// Sentiment: `relais sentiment learn --data LABELLED.tsv --lang fr [--out LEXICON.tsv]`.
+    #[command(subcommand)]
+    Sentiment(crate::sentiment_cli::SentimentCommand),
     /// Check a text before publishing: spelling, typography, charter, confidentiality,
     /// personal data, links (JSON Lines with --format json; exit 0 when nothing blocks).
     Check(relais_guard::CheckArgs),
@@ -168,6 +171,7 @@ pub fn main() -> ExitCode {
     // Listening commands own their arguments and need no configuration.
     let command = match cli.command {
         Command::Listen(cmd) => return relais_listen::run(cmd),
+        Command::Sentiment(cmd) => return crate::sentiment_cli::run(cmd),
         Command::Bench(Bench::Listen(args)) => return relais_listen::run_bench(args),
         other => other,
     };
@@ -231,7 +235,8 @@ async fn run(cmd: Command, s: Settings) -> anyhow::Result<ExitCode> {
         }
         Command::DefaultConfig
         | Command::Bench(Bench::Guard(_) | Bench::Listen(_))
-        | Command::Listen(_) => {
+        | Command::Listen(_)
+        | Command::Sentiment(_) => {
             unreachable!("handled before loading settings")
         }
         Command::Check(args) => check_with_workspace(&s, &args).await,

@@ -5,3 +5,4 @@ pub mod app;
 pub mod bench_crisis;
 pub mod cli;
 pub mod config;
+pub mod sentiment_cli;

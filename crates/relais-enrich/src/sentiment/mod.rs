@@ -5,6 +5,7 @@
 //! phrases). When the language is unknown both languages are scored in the same pass and the
 //! one with more function words (and accents, for French) wins.
 
+pub mod learn;
 pub mod lexicon;
 
 use std::fmt;

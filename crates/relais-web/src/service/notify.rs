@@ -33,12 +33,17 @@ async fn publish_problem(state: &AppState, p: &serde_json::Value) -> Result<(), 
         .and_then(|p| p.author_id);
     let members = state.store.members(ws).await?;
     let link = format!("/w/{ws}/posts");
-    let mut tx = state.store.begin().await?;
+    // Read before the write transaction: a transaction waiting for a second pool connection
+    // while writers queue behind its lock starves the pool (SQLite "database is locked").
+    let mut users = Vec::new();
     for m in members
         .iter()
         .filter(|m| m.role.allows(Permission::ManageChannels) || Some(m.user_id) == author)
     {
-        let user = state.store.user_by_id(m.user_id).await?;
+        users.push(state.store.user_by_id(m.user_id).await?);
+    }
+    let mut tx = state.store.begin().await?;
+    for user in users {
         let t = Tr(user.lang.unwrap_or(w.lang));
         let key = if action == "publish.unconfirmed" {
             "notify.unconfirmed"
@@ -48,7 +53,7 @@ async fn publish_problem(state: &AppState, p: &serde_json::Value) -> Result<(), 
         let message = format!("{} « {} » : {detail}", t.t(key), w.name);
         state
             .store
-            .notify(&mut tx, m.user_id, Some(ws), action, &message, Some(&link))
+            .notify(&mut tx, user.id, Some(ws), action, &message, Some(&link))
             .await?;
         let body = format!("{message}\n\n{}\n", state.link(&link));
         super::mailjob::enqueue(state, &mut tx, &user.email, t.t(key), &body)

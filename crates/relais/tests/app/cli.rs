@@ -230,3 +230,55 @@ async fn two_worker_processes_share_the_queue() {
     assert_eq!((runs, distinct), (600, 600), "every job ran exactly once");
     assert_eq!(procs, 2, "both processes took jobs");
 }
+
+#[test]
+fn sentiment_learn_writes_a_lexicon_relais_loads() {
+    let dir = TempDir::new();
+    let data = dir.0.join("labelled.tsv");
+    let mut tsv = String::from("# labelled by the CM\n");
+    let sets = [
+        ("negative", "Mon vélo est claqué après {} semaines"),
+        (
+            "negative",
+            "Franchement le moteur est claqué, {} euros de réparation",
+        ),
+        ("positive", "Ce vélo est une pépite, {} km ce matin"),
+        ("positive", "VeloRapide, une vraie pépite pour {} euros"),
+        ("neutral", "VeloRapide ouvre un magasin à Lyon le {} mai"),
+        ("neutral", "Le nouveau catalogue sort le {} juin"),
+    ];
+    for i in 0..10 {
+        for (label, text) in sets {
+            tsv.push_str(&format!(
+                "{label}\t{}\n",
+                text.replace("{}", &(i + 2).to_string())
+            ));
+        }
+    }
+    std::fs::write(&data, tsv).unwrap();
+    let out = dir.0.join("lexicon.tsv");
+    let (code, _, err) = run(relais(&dir, "")
+        .args(["sentiment", "learn", "--lang", "fr", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("held-out posts"), "{err}");
+    let lexicon = std::fs::read_to_string(&out).unwrap();
+    assert!(lexicon.contains("fr\tclaque\t-"), "{lexicon}");
+    assert!(lexicon.contains("fr\tpepite\t"), "{lexicon}");
+    // The file is accepted where relais loads lexicons.
+    relais_enrich::Sentiment::builtin_with(&out).unwrap();
+
+    // Bad input: the line and the fix; nothing written.
+    std::fs::write(&data, "positive\tsuper\nbof\ttexte\n").unwrap();
+    let out2 = dir.0.join("none.tsv");
+    let (code, _, err) = run(relais(&dir, "")
+        .args(["sentiment", "learn", "--lang", "fr", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out2));
+    assert_eq!(code, 2);
+    assert!(err.contains("line 2: sentiment 'bof' is unknown"), "{err}");
+    assert!(!out2.exists());
+}

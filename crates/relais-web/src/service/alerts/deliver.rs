@@ -122,19 +122,23 @@ async fn record(state: &AppState, alert_id: i64, target: &str, r: Result<(), Str
 async fn members(state: &AppState, alert: &Alert, b: &Brief, link: &str) -> Result<(), StoreError> {
     let w = state.store.workspace(alert.workspace_id).await?;
     let members = state.store.members(alert.workspace_id).await?;
-    let mut tx = state.store.begin().await?;
+    // Users are read before the write transaction (see service::notify).
+    let mut users = Vec::new();
     for m in members
         .iter()
         .filter(|m| m.role.allows(Permission::ManageListening))
     {
-        let user = state.store.user_by_id(m.user_id).await?;
+        users.push(state.store.user_by_id(m.user_id).await?);
+    }
+    let mut tx = state.store.begin().await?;
+    for user in users {
         let t = Tr(user.lang.unwrap_or(w.lang));
         let message = format!("{} — {}", w.name, alert.title);
         state
             .store
             .notify(
                 &mut tx,
-                m.user_id,
+                user.id,
                 Some(alert.workspace_id),
                 &format!("alert.{}", alert.kind),
                 &message,
